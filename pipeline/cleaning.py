@@ -1,0 +1,104 @@
+"""Typed, normalized listings with polars: what `raw.listings` stores for each entry.
+
+Text is NFC with every run of whitespace (no-break and zero-width spaces included)
+collapsed to one space; counts are integers; dates are DATEs, year-less ones resolved
+with the snapshot year of their file and left null when that year is unknown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+import polars as pl
+
+from pipeline.records import Entry, ParsedDump
+from pipeline.text_dump import MONTHS
+from pipeline.titles import title_key
+
+LISTING_SCHEMA: dict[str, pl.DataType] = {
+    "file_sha256": pl.String(),
+    "position": pl.Int32(),
+    "title": pl.String(),
+    "abstract": pl.String(),
+    "authors_count": pl.Int32(),
+    "org_handle": pl.String(),
+    "organization": pl.String(),
+    "published_text": pl.String(),
+    "published_date": pl.Date(),
+    "comments": pl.Int32(),
+    "upvotes": pl.Int32(),
+    "arxiv_id": pl.String(),
+    "authors": pl.List(pl.String()),
+    "github_url": pl.String(),
+    "project_page": pl.String(),
+    "title_key": pl.String(),
+}
+_TEXT_COLUMNS = ("title", "abstract", "org_handle", "organization", "published_text")
+_SPACES = r"[\s\u00a0\u2007\u202f\u200b\u2060\ufeff]+"
+_ENTRY_FIELDS = [f.name for f in fields(Entry)]
+
+
+def entries_frame(file_sha256: str, parsed: ParsedDump) -> pl.DataFrame:
+    """The entries of one file as a frame, before cleaning."""
+    columns = {name: [getattr(e, name) for e in parsed.entries] for name in _ENTRY_FIELDS}
+    frame = pl.DataFrame(
+        columns, schema={k: v for k, v in LISTING_SCHEMA.items() if k in columns}
+    )
+    return frame.with_columns(
+        pl.lit(file_sha256, pl.String()).alias("file_sha256"),
+        pl.lit(parsed.snapshot_date, pl.Date()).alias("snapshot_date"),
+    )
+
+
+def _normalized_text(column: str) -> pl.Expr:
+    text = pl.col(column).str.normalize("NFC").str.replace_all(_SPACES, " ").str.strip_chars()
+    return pl.when(text == "").then(None).otherwise(text).alias(column)
+
+
+def _resolved_date() -> pl.Expr:
+    """A written date (`Jul 16, 2025`, `Oct 20`) as a DATE; year-less ones take the
+    snapshot's year, and stay null without one."""
+    parts = pl.col("published_text").str.extract_groups(
+        r"^(?P<month>[A-Za-z]{3,9})\.? (?P<day>\d{1,2})(?:, ?(?P<year>\d{4}))?$"
+    )
+    month = (
+        parts.struct.field("month")
+        .str.to_lowercase()
+        .replace_strict(MONTHS, default=None, return_dtype=pl.Int32)
+    )
+    year = pl.coalesce(
+        parts.struct.field("year").cast(pl.Int32), pl.col("snapshot_date").dt.year()
+    )
+    iso = pl.format(
+        "{}-{}-{}",
+        year,
+        month.cast(pl.String).str.zfill(2),
+        parts.struct.field("day").str.zfill(2),
+    )
+    parsed = iso.str.to_date("%Y-%m-%d", strict=False)
+    return pl.coalesce(pl.col("published_date"), parsed).alias("published_date")
+
+
+def with_title_keys(frame: pl.DataFrame) -> pl.DataFrame:
+    """Adds `title_key`, computing it once per distinct title (dumps repeat titles)."""
+    titles = frame.get_column("title").unique().drop_nulls()
+    keys = pl.DataFrame(
+        {"title": titles, "title_key": [title_key(t) for t in titles]},
+        schema={"title": pl.String(), "title_key": pl.String()},
+    )
+    return frame.drop("title_key", strict=False).join(keys, on="title", how="left")
+
+
+def clean_listings(frame: pl.DataFrame) -> pl.DataFrame:
+    """Cleaned listings in `raw.listings` column order."""
+    cleaned = frame.with_columns(
+        *(_normalized_text(c) for c in _TEXT_COLUMNS),
+        pl.col("authors").list.eval(pl.element().str.normalize("NFC").str.strip_chars()),
+    ).with_columns(_resolved_date())
+    return with_title_keys(cleaned).select(
+        pl.col(name).cast(dtype) for name, dtype in LISTING_SCHEMA.items()
+    )
+
+
+def empty_listings() -> pl.DataFrame:
+    return pl.DataFrame(schema=LISTING_SCHEMA)
+

@@ -1,0 +1,149 @@
+"""Derived `core.*` tables, rebuilt with SQL from the listings and their paper keys.
+
+Rebuilding (rather than patching) makes a re-run reproduce exactly the same rows, and
+DuckDB does it for a million listings in seconds. What is expensive, reading files,
+choosing papers and scanning abstracts for links, is done once per new file elsewhere.
+
+How a paper's values are chosen (deterministic, independent of arrival order): listings
+are ordered newest snapshot first (unknown snapshot dates last), then by file hash and
+position. The title and abstract come from the first listing in that order; every other
+field (published date, author count, organization, comments, upvotes, arXiv ID) from the
+first listing that states it, so an explicit value beats none.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+from pipeline.links import github_repo, repos_and_links
+
+_ORDER = "ORDER BY snapshot_date DESC NULLS LAST, file_sha256, position"
+
+PAPER_LISTINGS_SQL = """
+DELETE FROM core.paper_listings;
+INSERT INTO core.paper_listings
+SELECT k.paper_id, l.file_sha256, l.position
+FROM raw.listings l JOIN core.title_keys k USING (title_key)
+ORDER BY k.paper_id, l.file_sha256, l.position;
+"""
+
+
+def _stated(column: str) -> str:
+    return f"first({column} {_ORDER}) FILTER (WHERE {column} IS NOT NULL) AS {column}"
+
+
+PAPERS_SQL = f"""
+DELETE FROM core.papers;
+INSERT INTO core.papers BY NAME
+WITH listed AS (
+    SELECT pl.paper_id, l.*, f.snapshot_date,
+           coalesce(f.snapshot_date, f.ingested_at::DATE) AS seen_on
+    FROM core.paper_listings pl
+    JOIN raw.listings l USING (file_sha256, position)
+    JOIN raw.dump_files f USING (file_sha256)
+),
+stated AS (
+    SELECT paper_id,
+           first(title {_ORDER}) AS title,
+           first(abstract {_ORDER}) AS abstract,
+           {_stated("published_date")},
+           {_stated("authors_count")},
+           {_stated("org_handle")},
+           {_stated("organization")},
+           {_stated("comments")},
+           {_stated("upvotes")},
+           {_stated("arxiv_id")},
+           count(*)::INTEGER AS listing_count,
+           min(seen_on) AS first_seen,
+           max(seen_on) AS last_seen
+    FROM listed GROUP BY paper_id
+)
+SELECT s.* REPLACE (coalesce(m.arxiv_id, s.arxiv_id) AS arxiv_id)
+FROM stated s
+LEFT JOIN core.arxiv_matches m ON m.paper_id = s.paper_id AND m.status = 'matched'
+ORDER BY s.paper_id;
+"""
+
+PAPER_REPOS_SQL = """
+DELETE FROM core.paper_repos;
+INSERT INTO core.paper_repos
+SELECT pl.paper_id,
+       first(r.repo ORDER BY r.source = 'abstract' DESC, r.file_sha256, r.position) AS repo,
+       first(r.url ORDER BY r.source = 'abstract' DESC, r.file_sha256, r.position) AS url,
+       first(r.source ORDER BY r.source = 'abstract' DESC, r.file_sha256, r.position) AS source
+FROM core.listing_repos r JOIN core.paper_listings pl USING (file_sha256, position)
+GROUP BY pl.paper_id, lower(r.repo)
+ORDER BY 1, 2;
+"""
+
+PAPER_LINKS_SQL = """
+DELETE FROM core.paper_links;
+INSERT INTO core.paper_links
+SELECT pl.paper_id, k.url, first(k.kind ORDER BY k.file_sha256, k.position) AS kind
+FROM core.listing_links k JOIN core.paper_listings pl USING (file_sha256, position)
+GROUP BY pl.paper_id, k.url
+ORDER BY 1, 2;
+"""
+
+_UNSCANNED_SQL = """
+SELECT l.file_sha256, l.position, l.abstract, l.github_url, l.project_page
+FROM raw.listings l
+WHERE l.file_sha256 NOT IN (SELECT file_sha256 FROM core.link_scanned_files)
+"""
+
+
+def rebuild_papers(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(PAPER_LISTINGS_SQL)
+    con.execute(PAPERS_SQL)
+
+
+def _stated_repos(listings: pl.DataFrame) -> pl.DataFrame:
+    """Repositories the source names in its own field (Hugging Face's `githubRepo`)."""
+    stated = listings.filter(pl.col("github_url").is_not_null()).select(
+        "file_sha256",
+        "position",
+        pl.col("github_url")
+        .map_elements(github_repo, return_dtype=pl.String, skip_nulls=True)
+        .alias("repo"),
+    )
+    return stated.drop_nulls("repo").with_columns(
+        pl.format("https://github.com/{}", "repo").alias("url"),
+        pl.lit("huggingface").alias("source"),
+    )
+
+
+def _stated_links(listings: pl.DataFrame) -> pl.DataFrame:
+    return listings.filter(pl.col("project_page").is_not_null()).select(
+        "file_sha256",
+        "position",
+        pl.col("project_page").alias("url"),
+        pl.lit("project_page").alias("kind"),
+    )
+
+
+def extract_links(con: duckdb.DuckDBPyConnection) -> int:
+    """Scans the listings of files not scanned yet for repositories and other links."""
+    listings = con.sql(_UNSCANNED_SQL).pl()
+    if listings.is_empty():
+        return 0
+    repos, links = repos_and_links(listings, "abstract", ["file_sha256", "position"])
+    repos = pl.concat(
+        [repos.with_columns(pl.lit("abstract").alias("source")), _stated_repos(listings)],
+        how="vertical_relaxed",
+    )
+    links = pl.concat([links, _stated_links(listings)], how="vertical_relaxed")
+    scanned = listings.select("file_sha256").unique()
+    for name, frame in (("new_repos", repos), ("new_links", links), ("scanned", scanned)):
+        con.register(name, frame)
+    con.execute("INSERT INTO core.listing_repos BY NAME SELECT * FROM new_repos")
+    con.execute("INSERT INTO core.listing_links BY NAME SELECT * FROM new_links")
+    con.execute("INSERT INTO core.link_scanned_files SELECT file_sha256 FROM scanned")
+    for name in ("new_repos", "new_links", "scanned"):
+        con.unregister(name)
+    return listings.height
+
+
+def rebuild_links(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(PAPER_REPOS_SQL)
+    con.execute(PAPER_LINKS_SQL)

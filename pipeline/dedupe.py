@@ -1,0 +1,182 @@
+"""Which listings are the same paper.
+
+Listings whose titles share a `title_key` are one paper. Beyond that, two keys join when
+their titles differ only by a typo (`titles.typo_variant`) and their abstracts agree.
+Candidate pairs come from blocking on the first and last characters of the key: a
+single typo leaves one end intact, so no all-pairs comparison is needed, and a new dump
+is compared with the existing keys in the warehouse without re-reading old raw files.
+
+A paper's id is the smallest `key_id` among its keys, a hash of the key's text: the
+same input gives the same ids whatever order the files arrived in. When a merge gives a
+paper a new id, the old one is kept in `core.paper_aliases`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import duckdb
+import polars as pl
+from rapidfuzz import fuzz
+
+from pipeline.titles import title_words, typo_variant
+
+BLOCK_CHARS = 16
+MIN_FUZZY_KEY = 24
+ABSTRACT_SAMPLE = 600
+ABSTRACT_AGREEMENT = 90.0
+
+
+def key_id(title_key: str) -> str:
+    return "p" + hashlib.sha256(title_key.encode("utf-8")).hexdigest()[:16]
+
+
+def abstracts_agree(a: str | None, b: str | None) -> bool:
+    """Same abstract up to small edits; a missing abstract cannot contradict."""
+    if not a or not b:
+        return True
+    norm_a = " ".join(title_words(a[:ABSTRACT_SAMPLE]))
+    norm_b = " ".join(title_words(b[:ABSTRACT_SAMPLE]))
+    return fuzz.ratio(norm_a, norm_b) >= ABSTRACT_AGREEMENT
+
+
+def same_paper(title_a: str, abstract_a: str | None, title_b: str, abstract_b: str | None) -> bool:
+    return typo_variant(title_a, title_b) and abstracts_agree(abstract_a, abstract_b)
+
+
+class _UnionFind:
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, item: str) -> str:
+        self.parent.setdefault(item, item)
+        root = item
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[item] != root:
+            self.parent[item], item = root, self.parent[item]
+        return root
+
+    def union(self, a: str, b: str) -> None:
+        self.parent[self.find(a)] = self.find(b)
+
+    def groups(self) -> list[set[str]]:
+        by_root: dict[str, set[str]] = {}
+        for item in list(self.parent):
+            by_root.setdefault(self.find(item), set()).add(item)
+        return list(by_root.values())
+
+
+@dataclass
+class DedupeReport:
+    new_keys: int = 0
+    fuzzy_pairs: int = 0
+    merged_papers: int = 0
+
+
+_NEW_KEYS_SQL = f"""
+SELECT title_key,
+       arg_min(title, (file_sha256, position)) AS sample_title,
+       left(arg_min(abstract, (file_sha256, position)), {ABSTRACT_SAMPLE}) AS sample_abstract
+FROM raw.listings l
+WHERE title_key IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM core.title_keys k WHERE k.title_key = l.title_key)
+GROUP BY title_key
+"""
+
+_CANDIDATES_SQL = f"""
+WITH new AS (SELECT * FROM new_keys WHERE length(title_key) >= {MIN_FUZZY_KEY}),
+old AS (SELECT * FROM core.title_keys WHERE block_prefix IS NOT NULL),
+pairs AS (
+    SELECT n.title_key AS a, o.title_key AS b FROM new n JOIN old o USING (block_prefix)
+    UNION
+    SELECT n.title_key, o.title_key FROM new n JOIN old o USING (block_suffix)
+    UNION
+    SELECT n.title_key, m.title_key FROM new n JOIN new m USING (block_prefix)
+    WHERE n.title_key < m.title_key
+    UNION
+    SELECT n.title_key, m.title_key FROM new n JOIN new m USING (block_suffix)
+    WHERE n.title_key < m.title_key
+),
+samples AS (
+    SELECT title_key, sample_title, sample_abstract, NULL::VARCHAR AS paper_id FROM new
+    UNION ALL
+    SELECT title_key, sample_title, sample_abstract, paper_id FROM old
+)
+SELECT p.a, p.b, sa.sample_title AS title_a, sa.sample_abstract AS abstract_a,
+       sb.sample_title AS title_b, sb.sample_abstract AS abstract_b, sb.paper_id AS paper_b
+FROM pairs p
+JOIN samples sa ON sa.title_key = p.a
+JOIN samples sb ON sb.title_key = p.b
+"""
+
+
+def _new_keys(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    keys = con.sql(_NEW_KEYS_SQL).pl()
+    fuzzy = pl.col("title_key").str.len_chars() >= MIN_FUZZY_KEY
+    return keys.with_columns(
+        pl.col("title_key").map_elements(key_id, return_dtype=pl.String).alias("key_id"),
+        pl.when(fuzzy).then(pl.col("title_key").str.head(BLOCK_CHARS)).alias("block_prefix"),
+        pl.when(fuzzy).then(pl.col("title_key").str.tail(BLOCK_CHARS)).alias("block_suffix"),
+    )
+
+
+def _verified_pairs(con: duckdb.DuckDBPyConnection) -> Iterable[dict[str, str | None]]:
+    for pair in con.sql(_CANDIDATES_SQL).pl().iter_rows(named=True):
+        if same_paper(pair["title_a"], pair["abstract_a"], pair["title_b"], pair["abstract_b"]):
+            yield pair
+
+
+def assign_papers(con: duckdb.DuckDBPyConnection) -> DedupeReport:
+    """Gives every title key not yet in `core.title_keys` a paper, merging by typo.
+    Runs inside the caller's transaction."""
+    new = _new_keys(con)
+    report = DedupeReport(new_keys=new.height)
+    if new.is_empty():
+        return report
+    con.register("new_keys", new)
+    key_ids = dict(zip(new["title_key"], new["key_id"], strict=True))
+    links = _UnionFind()
+    for key in key_ids:
+        links.find(key)
+    for pair in _verified_pairs(con):
+        report.fuzzy_pairs += 1
+        links.union(pair["a"], pair["paper_b"] or pair["b"])
+    paper_of: dict[str, str] = {}
+    merges: list[set[str]] = []
+    for group in links.groups():
+        existing = {item for item in group if item not in key_ids}
+        paper_id = min([key_ids[k] for k in group if k in key_ids] + list(existing))
+        paper_of.update({k: paper_id for k in group if k in key_ids})
+        if len(existing) > 1 or (existing and paper_id not in existing):
+            merges.append(existing | {paper_id})
+    assigned = new.with_columns(
+        pl.col("title_key").replace_strict(paper_of, return_dtype=pl.String).alias("paper_id")
+    )
+    con.register("assigned_keys", assigned)
+    con.execute("INSERT INTO core.title_keys BY NAME SELECT * FROM assigned_keys")
+    con.unregister("assigned_keys")
+    con.unregister("new_keys")
+    report.merged_papers = merge_papers(con, merges, "title typo variant")
+    return report
+
+
+def merge_papers(con: duckdb.DuckDBPyConnection, groups: list[set[str]], reason: str) -> int:
+    """Makes each group of paper ids one paper under the smallest id, keeping aliases."""
+    moves = [(old, min(group)) for group in groups for old in sorted(group) if old != min(group)]
+    if moves:
+        con.executemany(
+            "UPDATE core.title_keys SET paper_id = ? WHERE paper_id = ?",
+            [(new, old) for old, new in moves],
+        )
+        con.executemany(
+            "INSERT INTO core.paper_aliases VALUES (?, ?, ?, now()::TIMESTAMP)",
+            [(old, new, reason) for old, new in moves],
+        )
+        con.executemany(
+            "UPDATE core.paper_aliases SET paper_id = ? WHERE paper_id = ?",
+            [(new, old) for old, new in moves],
+        )
+    return len(moves)

@@ -1,0 +1,274 @@
+"""From the landing folder to `raw.*`: each new file content is archived, read, cleaned
+and loaded in one transaction.
+
+A file is known by the SHA-256 of its bytes, so a renamed or re-saved copy is not read
+twice (its other name is recorded in `raw.file_names`). The archive keeps every raw
+file, good or bad, under its hash and read-only, so the warehouse can be rebuilt from it
+whatever later happens to the landing folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipeline.cleaning import clean_listings, empty_listings, entries_frame
+from pipeline.hf_landing import read_sidecar
+from pipeline.readers import read_raw_file
+from pipeline.records import NotADump, ParsedDump, Reject, excerpt
+from pipeline.warehouse import open_writer, transaction
+
+SIDECAR_SUFFIX = ".fetch.json"
+_SKIPPED_SUFFIXES = (SIDECAR_SUFFIX, ".tmp", ".part", ".crdownload")
+_BATCH_ENTRIES = 100_000
+
+
+@dataclass
+class FileOutcome:
+    file_name: str
+    file_sha256: str
+    status: str
+    layout: str | None = None
+    listings: int = 0
+    rejects: int = 0
+    error: str | None = None
+
+
+@dataclass
+class IngestReport:
+    scanned: int = 0
+    already_ingested: int = 0
+    files: list[FileOutcome] = field(default_factory=list)
+
+    @property
+    def listings(self) -> int:
+        return sum(f.listings for f in self.files)
+
+    @property
+    def rejects(self) -> int:
+        return sum(f.rejects for f in self.files)
+
+    @property
+    def quarantined(self) -> int:
+        return sum(f.status == "quarantined" for f in self.files)
+
+
+def landing_files(landing_dir: Path) -> list[Path]:
+    """Candidate raw files, in a stable order; hidden, partial and sidecar files skipped."""
+    if not landing_dir.is_dir():
+        return []
+    return sorted(
+        path
+        for path in landing_dir.rglob("*")
+        if path.is_file()
+        and not any(part.startswith(".") for part in path.relative_to(landing_dir).parts)
+        and not path.name.endswith(_SKIPPED_SUFFIXES)
+    )
+
+
+def archive_raw(data: bytes, sha256: str, archive_dir: Path) -> Path:
+    """Keeps an immutable copy of the bytes under their hash (written once, read-only)."""
+    target = archive_dir / sha256[:2] / sha256
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temp = target.with_suffix(".tmp")
+        temp.write_bytes(data)
+        temp.chmod(0o444)
+        os.replace(temp, target)
+    return target
+
+
+@dataclass
+class _Loaded:
+    """One new file, read: its `raw.dump_files` row and its cleaned listings."""
+
+    row: dict[str, object]
+    listings: pl.DataFrame
+    rejects: list[Reject]
+
+
+def _snapshot_hint(path: Path, sha: str) -> tuple[date | None, dict[str, object]]:
+    sidecar = read_sidecar(path, sha) or {}
+    day = sidecar.get("day")
+    return (date.fromisoformat(day) if isinstance(day, str) else None), sidecar
+
+
+def _read(path: Path, data: bytes, sha: str, archive: Path, today: date) -> _Loaded:
+    hint, sidecar = _snapshot_hint(path, sha)
+    row: dict[str, object] = {
+        "file_sha256": sha,
+        "file_name": path.name,
+        "ingested_at": datetime.now(UTC).replace(tzinfo=None),
+        "byte_size": len(data),
+        "archive_path": str(archive),
+        "source_url": sidecar.get("url"),
+        "fetched_at": sidecar.get("fetched_at"),
+    }
+    try:
+        parsed = read_raw_file(data, snapshot_hint=hint, today=today)
+    except NotADump as exc:
+        row |= {"status": "quarantined", "error": str(exc), "layout": None}
+        row |= {"snapshot_date": None, "snapshot_date_source": "unknown: file not read"}
+        return _Loaded(row, empty_listings(), [Reject(None, str(exc), _head(data))])
+    listings, untitled = _split_untitled(clean_listings(entries_frame(sha, parsed)))
+    rejects = parsed.rejects + untitled
+    row |= _parsed_fields(parsed, listings.height, rejects)
+    return _Loaded(row, listings, rejects)
+
+
+def _split_untitled(listings: pl.DataFrame) -> tuple[pl.DataFrame, list[Reject]]:
+    """Entries whose title is empty once cleaned cannot be a paper: they are rejected."""
+    untitled = (pl.col("title_key").fill_null("") == "")
+    rejects = [
+        Reject(position, "empty title: no letters or digits once cleaned", excerpt(abstract or ""))
+        for position, abstract in listings.filter(untitled).select("position", "abstract").rows()
+    ]
+    return listings.filter(~untitled), rejects
+
+
+def _parsed_fields(
+    parsed: ParsedDump, listing_count: int, rejects: list[Reject]
+) -> dict[str, object]:
+    status, error = "loaded", None
+    if listing_count == 0:
+        status, error = "quarantined", "no readable entries: " + "; ".join(
+            sorted({r.reason for r in rejects})
+        )
+    return {
+        "layout": parsed.layout,
+        "snapshot_date": parsed.snapshot_date,
+        "snapshot_date_source": parsed.snapshot_date_source,
+        "status": status,
+        "error": error,
+    }
+
+
+def _head(data: bytes) -> str:
+    return data[:120].decode("utf-8", errors="backslashreplace")
+
+
+def _known(con: duckdb.DuckDBPyConnection) -> tuple[set[str], set[tuple[str, str]]]:
+    hashes = {row[0] for row in con.execute("SELECT file_sha256 FROM raw.dump_files").fetchall()}
+    names = set(con.execute("SELECT file_sha256, file_name FROM raw.file_names").fetchall())
+    return hashes, names
+
+
+def _batches(items: Iterable[_Loaded]) -> Iterator[list[_Loaded]]:
+    """Groups files so that memory stays bounded however large the landing folder is."""
+    batch: list[_Loaded] = []
+    size = 0
+    for item in items:
+        batch.append(item)
+        size += item.listings.height
+        if size >= _BATCH_ENTRIES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+_DUMP_FILE_COLUMNS = (
+    "file_sha256, file_name, layout, snapshot_date, snapshot_date_source, ingested_at, "
+    "status, error, listing_count, reject_count, byte_size, archive_path, source_url, "
+    "fetched_at"
+)
+
+
+def _write_batch(con: duckdb.DuckDBPyConnection, batch: list[_Loaded]) -> None:
+    listings = pl.concat([item.listings for item in batch])
+    files = pl.DataFrame(
+        [
+            item.row | {"listing_count": item.listings.height, "reject_count": len(item.rejects)}
+            for item in batch
+        ],
+        infer_schema_length=None,
+    )
+    rejects = pl.DataFrame(
+        [
+            {
+                "file_sha256": item.row["file_sha256"],
+                "position": r.position,
+                "reason": r.reason,
+                "excerpt": r.excerpt,
+            }
+            for item in batch
+            for r in item.rejects
+        ],
+        schema={
+            "file_sha256": pl.String,
+            "position": pl.Int32,
+            "reason": pl.String,
+            "excerpt": pl.String,
+        },
+    )
+    con.register("new_files", files)
+    con.execute(
+        f"INSERT INTO raw.dump_files ({_DUMP_FILE_COLUMNS}) "
+        f"SELECT {_DUMP_FILE_COLUMNS.replace('fetched_at', 'fetched_at::TIMESTAMP')} "
+        "FROM new_files"
+    )
+    con.execute(
+        "INSERT INTO raw.file_names SELECT file_sha256, file_name, ingested_at FROM new_files"
+    )
+    con.register("new_listings", listings)
+    con.execute("INSERT INTO raw.listings BY NAME SELECT * FROM new_listings")
+    con.register("new_rejects", rejects)
+    con.execute("INSERT INTO raw.rejects BY NAME SELECT * FROM new_rejects")
+    for view in ("new_files", "new_listings", "new_rejects"):
+        con.unregister(view)
+
+
+def ingest_landing(
+    landing_dir: Path, warehouse: Path, archive_dir: Path, today: date | None = None
+) -> IngestReport:
+    """Loads every landing file whose content is not in the warehouse yet."""
+    today = today or date.today()
+    report = IngestReport()
+    with open_writer(warehouse) as con:
+        known, known_names = _known(con)
+        new_names: list[tuple[str, str]] = []
+
+        def new_files() -> Iterator[_Loaded]:
+            for path in landing_files(landing_dir):
+                report.scanned += 1
+                data = path.read_bytes()
+                sha = hashlib.sha256(data).hexdigest()
+                if sha in known:
+                    report.already_ingested += 1
+                    if (sha, path.name) not in known_names:
+                        new_names.append((sha, path.name))
+                        known_names.add((sha, path.name))
+                    continue
+                known.add(sha)
+                loaded = _read(path, data, sha, archive_raw(data, sha, archive_dir), today)
+                report.files.append(_outcome(loaded))
+                yield loaded
+
+        with transaction(con):
+            for batch in _batches(new_files()):
+                _write_batch(con, batch)
+            if new_names:
+                con.executemany(
+                    "INSERT INTO raw.file_names VALUES (?, ?, now()::TIMESTAMP)", new_names
+                )
+    return report
+
+
+def _outcome(loaded: _Loaded) -> FileOutcome:
+    row = loaded.row
+    return FileOutcome(
+        file_name=str(row["file_name"]),
+        file_sha256=str(row["file_sha256"]),
+        status=str(row["status"]),
+        layout=row["layout"],  # type: ignore[arg-type]
+        listings=loaded.listings.height,
+        rejects=len(loaded.rejects),
+        error=row["error"],  # type: ignore[arg-type]
+    )

@@ -1,0 +1,79 @@
+"""Data-quality rules over the warehouse, as SQL that counts offending rows.
+
+The Dagster checks run these; so can anyone with a DuckDB shell. Each rule's query
+returns the offending rows, so a failure can show examples, not just a number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+REPO_PATTERN = r"^[A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100}$"
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    description: str
+    offending_sql: str
+
+
+@dataclass(frozen=True)
+class RuleOutcome:
+    rule: Rule
+    offending: int
+    examples: list[tuple[object, ...]]
+
+    @property
+    def passed(self) -> bool:
+        return self.offending == 0
+
+
+UNIQUE_PAPER_ID = Rule(
+    "unique_paper_id",
+    "every paper_id appears once in core.papers",
+    "SELECT paper_id, count(*) AS n FROM core.papers GROUP BY paper_id HAVING n > 1",
+)
+NO_EMPTY_TITLES = Rule(
+    "no_empty_titles",
+    "every paper has a non-empty title",
+    "SELECT paper_id, title FROM core.papers WHERE title IS NULL OR trim(title) = ''",
+)
+LISTINGS_MAPPED_ONCE = Rule(
+    "every_listing_mapped_once",
+    "each raw.listings row appears exactly once in core.paper_listings",
+    """
+    SELECT l.file_sha256, l.position, count(pl.paper_id) AS n
+    FROM raw.listings l
+    LEFT JOIN core.paper_listings pl USING (file_sha256, position)
+    GROUP BY ALL HAVING n <> 1
+    UNION ALL
+    SELECT pl.file_sha256, pl.position, 0
+    FROM core.paper_listings pl ANTI JOIN raw.listings l USING (file_sha256, position)
+    """,
+)
+LISTINGS_HAVE_PAPERS = Rule(
+    "listings_point_at_papers",
+    "every core.paper_listings row names a paper of core.papers",
+    "SELECT paper_id FROM core.paper_listings ANTI JOIN core.papers USING (paper_id)",
+)
+REPO_FORMAT = Rule(
+    "repo_format_valid",
+    "repos are owner/name with a matching https://github.com/ URL, one per paper and repo",
+    f"""
+    SELECT paper_id, repo, url FROM core.paper_repos
+    WHERE NOT regexp_full_match(repo, '{REPO_PATTERN}')
+       OR url <> 'https://github.com/' || repo
+    UNION ALL
+    SELECT paper_id, lower(repo), count(*)::VARCHAR FROM core.paper_repos
+    GROUP BY ALL HAVING count(*) > 1
+    """,
+)
+
+
+def evaluate(con: duckdb.DuckDBPyConnection, rule: Rule, examples: int = 5) -> RuleOutcome:
+    rows = con.execute(f"SELECT * FROM ({rule.offending_sql})").fetchall()
+    return RuleOutcome(rule, len(rows), rows[:examples])
+
