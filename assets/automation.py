@@ -4,7 +4,6 @@ Both start STOPPED (Dagster's default, stated here explicitly): a fresh `dagster
 should not begin calling external services by itself. README says how to switch them on.
 """
 
-
 import json
 
 from dagster import (
@@ -12,6 +11,7 @@ from dagster import (
     DefaultScheduleStatus,
     DefaultSensorStatus,
     RunRequest,
+    ScheduleEvaluationContext,
     SensorEvaluationContext,
     SkipReason,
     define_asset_job,
@@ -19,7 +19,6 @@ from dagster import (
     schedule,
     sensor,
 )
-from dagster import ScheduleEvaluationContext
 
 from assets.resources import PapersResource
 from pipeline.landing import fingerprint_landing

@@ -1,6 +1,5 @@
 """Asset checks. Blocking ones stop bad data from flowing to downstream assets."""
 
-
 from dagster import AssetCheckResult, AssetKey, MetadataValue, asset_check
 
 from assets.keys import PAPER_LISTINGS, PAPER_REPOS, PAPERS
@@ -28,7 +27,7 @@ def _result(papers: PapersResource, rule: quality.Rule) -> AssetCheckResult:
     )
 
 
-def _check(asset: AssetKey, rule: quality.Rule):  # noqa: ANN202 - a Dagster check definition
+def _check(asset: AssetKey, rule: quality.Rule):
     @asset_check(asset=asset, name=rule.name, description=rule.description, blocking=True)
     def _evaluate(papers: PapersResource) -> AssetCheckResult:
         return _result(papers, rule)

@@ -1,6 +1,5 @@
 """The core layer: deduplicated papers, their lineage, repositories and links."""
 
-
 from collections.abc import Iterator
 
 from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, MetadataValue, multi_asset
@@ -16,9 +15,7 @@ from assets.keys import (
 )
 from assets.metadata import table_metadata
 from assets.resources import PapersResource
-from pipeline.core_tables import extract_links, rebuild_links, rebuild_papers
-from pipeline.dedupe import assign_papers
-from pipeline.warehouse import open_writer, transaction
+from pipeline.refresh import load_links, load_papers
 
 _KINDS = {"duckdb", "polars"}
 
@@ -43,13 +40,13 @@ _KINDS = {"duckdb", "polars"}
     ],
     pool=WRITER_POOL,
 )
-def core_papers(context: AssetExecutionContext, papers: PapersResource) -> Iterator[MaterializeResult]:
+def core_papers(
+    context: AssetExecutionContext, papers: PapersResource
+) -> Iterator[MaterializeResult]:
     """Assigns new listings to papers (exact title key, then typo variants) and rebuilds
     the paper table from all listings."""
     warehouse = papers.settings().warehouse_path
-    with open_writer(warehouse) as con, transaction(con):
-        report = assign_papers(con)
-        rebuild_papers(con)
+    report = load_papers(warehouse)
     context.log.info(
         f"{report.new_keys} new title key(s), {report.fuzzy_pairs} typo pair(s), "
         f"{report.merged_papers} paper id(s) merged"
@@ -85,12 +82,12 @@ def core_papers(context: AssetExecutionContext, papers: PapersResource) -> Itera
     ],
     pool=WRITER_POOL,
 )
-def core_links(context: AssetExecutionContext, papers: PapersResource) -> Iterator[MaterializeResult]:
+def core_links(
+    context: AssetExecutionContext, papers: PapersResource
+) -> Iterator[MaterializeResult]:
     """Scans abstracts of newly loaded files for links and rebuilds the per-paper tables."""
     warehouse = papers.settings().warehouse_path
-    with open_writer(warehouse) as con, transaction(con):
-        scanned = extract_links(con)
-        rebuild_links(con)
+    scanned = load_links(warehouse)
     context.log.info(f"scanned {scanned} new listing(s) for links")
     for key in (PAPER_REPOS, PAPER_LINKS):
         yield MaterializeResult(

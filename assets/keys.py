@@ -1,6 +1,5 @@
 """Asset keys mirror the warehouse's `schema.table` names."""
 
-
 from dagster import AssetKey
 
 WRITER_POOL = "duckdb_writer"

@@ -1,6 +1,5 @@
 """Materialization metadata: row counts and small markdown previews for the UI."""
 
-
 from pathlib import Path
 
 from dagster import MetadataValue

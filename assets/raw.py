@@ -1,6 +1,5 @@
 """The raw layer: new landing files, read and loaded as they are."""
 
-
 from collections.abc import Iterator
 
 from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, MetadataValue, multi_asset
@@ -54,7 +53,9 @@ def _report_metadata(report: IngestReport) -> dict[str, object]:
     ],
     pool=WRITER_POOL,
 )
-def raw_dumps(context: AssetExecutionContext, papers: PapersResource) -> Iterator[MaterializeResult]:
+def raw_dumps(
+    context: AssetExecutionContext, papers: PapersResource
+) -> Iterator[MaterializeResult]:
     """Scans the landing folder and loads every file content not yet in the warehouse."""
     settings = papers.settings()
     report = ingest_landing(settings.landing_dir, settings.warehouse_path, settings.raw_archive_dir)

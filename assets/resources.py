@@ -4,7 +4,6 @@ Values default to the environment (CONTRACT.md), so the CLI, the UI and the sche
 all agree; a test or a launchpad run can override the paths as resource config.
 """
 
-
 from dataclasses import replace
 from pathlib import Path
 
@@ -27,6 +26,4 @@ class PapersResource(ConfigurableResource):
             "warehouse_path": self.warehouse,
             "raw_archive_dir": self.raw_archive,
         }
-        return replace(
-            settings, **{k: Path(v) for k, v in overrides.items() if v is not None}
-        )
+        return replace(settings, **{k: Path(v) for k, v in overrides.items() if v is not None})

@@ -8,6 +8,7 @@ with the snapshot year of their file and left null when that year is unknown.
 from __future__ import annotations
 
 from dataclasses import fields
+
 import polars as pl
 
 from pipeline.records import Entry, ParsedDump
@@ -40,9 +41,7 @@ _ENTRY_FIELDS = [f.name for f in fields(Entry)]
 def entries_frame(file_sha256: str, parsed: ParsedDump) -> pl.DataFrame:
     """The entries of one file as a frame, before cleaning."""
     columns = {name: [getattr(e, name) for e in parsed.entries] for name in _ENTRY_FIELDS}
-    frame = pl.DataFrame(
-        columns, schema={k: v for k, v in LISTING_SCHEMA.items() if k in columns}
-    )
+    frame = pl.DataFrame(columns, schema={k: v for k, v in LISTING_SCHEMA.items() if k in columns})
     return frame.with_columns(
         pl.lit(file_sha256, pl.String()).alias("file_sha256"),
         pl.lit(parsed.snapshot_date, pl.Date()).alias("snapshot_date"),
@@ -65,9 +64,7 @@ def _resolved_date() -> pl.Expr:
         .str.to_lowercase()
         .replace_strict(MONTHS, default=None, return_dtype=pl.Int32)
     )
-    year = pl.coalesce(
-        parts.struct.field("year").cast(pl.Int32), pl.col("snapshot_date").dt.year()
-    )
+    year = pl.coalesce(parts.struct.field("year").cast(pl.Int32), pl.col("snapshot_date").dt.year())
     iso = pl.format(
         "{}-{}-{}",
         year,
@@ -101,4 +98,3 @@ def clean_listings(frame: pl.DataFrame) -> pl.DataFrame:
 
 def empty_listings() -> pl.DataFrame:
     return pl.DataFrame(schema=LISTING_SCHEMA)
-

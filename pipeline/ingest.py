@@ -125,7 +125,7 @@ def _read(path: Path, data: bytes, sha: str, archive: Path, today: date) -> _Loa
 
 def _split_untitled(listings: pl.DataFrame) -> tuple[pl.DataFrame, list[Reject]]:
     """Entries whose title is empty once cleaned cannot be a paper: they are rejected."""
-    untitled = (pl.col("title_key").fill_null("") == "")
+    untitled = pl.col("title_key").fill_null("") == ""
     rejects = [
         Reject(position, "empty title: no letters or digits once cleaned", excerpt(abstract or ""))
         for position, abstract in listings.filter(untitled).select("position", "abstract").rows()
@@ -138,8 +138,9 @@ def _parsed_fields(
 ) -> dict[str, object]:
     status, error = "loaded", None
     if listing_count == 0:
-        status, error = "quarantined", "no readable entries: " + "; ".join(
-            sorted({r.reason for r in rejects})
+        status, error = (
+            "quarantined",
+            "no readable entries: " + "; ".join(sorted({r.reason for r in rejects})),
         )
     return {
         "layout": parsed.layout,

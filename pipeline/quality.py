@@ -76,4 +76,3 @@ REPO_FORMAT = Rule(
 def evaluate(con: duckdb.DuckDBPyConnection, rule: Rule, examples: int = 5) -> RuleOutcome:
     rows = con.execute(f"SELECT * FROM ({rule.offending_sql})").fetchall()
     return RuleOutcome(rule, len(rows), rows[:examples])
-

@@ -76,9 +76,7 @@ class Settings:
         return cls(
             landing_dir=_path(env, "PAPERS_LANDING_DIR", "warehouse/landing"),
             warehouse_path=warehouse,
-            raw_archive_dir=_path(
-                env, "PAPERS_RAW_ARCHIVE", str(warehouse.parent / "raw_archive")
-            ),
+            raw_archive_dir=_path(env, "PAPERS_RAW_ARCHIVE", str(warehouse.parent / "raw_archive")),
             arxiv_api_url=env.get("ARXIV_API_URL") or cls.arxiv_api_url,
             arxiv_min_interval_s=_float(env, "ARXIV_MIN_INTERVAL_S", cls.arxiv_min_interval_s),
             arxiv_recheck_days=_int(env, "ARXIV_RECHECK_DAYS", cls.arxiv_recheck_days),

@@ -153,8 +153,8 @@ class _Reader:
     def _meta_at(self, i: int) -> bool:
         line = self.lines[i]
         following = self.lines[i + 1] if i + 1 < len(self.lines) else None
-        return line == META_SEPARATOR or following == META_SEPARATOR or bool(
-            AUTHORS_LINE.match(line)
+        return (
+            line == META_SEPARATOR or following == META_SEPARATOR or bool(AUTHORS_LINE.match(line))
         )
 
     def _read_meta(self, i: int, entry: Entry) -> int:
@@ -171,7 +171,9 @@ class _Reader:
         date_text = parse_date_line(self.lines[i]) if i < len(self.lines) else None
         if date_text is None:
             if i >= len(self.lines):
-                self._reject(entry, "cut off: the file ends inside a metadata block, before its date")
+                self._reject(
+                    entry, "cut off: the file ends inside a metadata block, before its date"
+                )
             return i
         entry.published_text = date_text.text
         entry.comments = date_text.comments
