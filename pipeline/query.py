@@ -1,0 +1,50 @@
+"""Query the warehouse from the command line, read-only, without a DuckDB install.
+
+    python -m pipeline.query                      # table counts and where the file is
+    python -m pipeline.query "SELECT ..."         # any SQL
+    python -m pipeline.query warehouse/queries/newest_papers_with_code.sql
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import polars as pl
+
+from pipeline.settings import Settings
+from pipeline.warehouse import CONTRACT_TABLES, connect, table_counts
+
+
+def _sql(argument: str) -> str:
+    path = Path(argument)
+    if path.suffix == ".sql" and path.is_file():
+        return path.read_text(encoding="utf-8")
+    return argument
+
+
+def summary(warehouse: Path) -> str:
+    with connect(warehouse, read_only=True) as con:
+        counts = table_counts(con, CONTRACT_TABLES)
+    lines = [f"warehouse: {warehouse}"]
+    lines += [f"  {table:<22} {count:>9,} rows" for table, count in counts.items()]
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    warehouse = Settings.from_env().warehouse_path
+    if not warehouse.exists():
+        print(f"no warehouse at {warehouse}: run the refresh job first", file=sys.stderr)
+        return 1
+    if not argv:
+        print(summary(warehouse))
+        return 0
+    with connect(warehouse, read_only=True) as con:
+        frame = con.sql(_sql(argv[0])).pl()
+    with pl.Config(tbl_rows=50, fmt_str_lengths=60, tbl_width_chars=160):
+        print(frame)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
