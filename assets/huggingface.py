@@ -1,0 +1,141 @@
+"""Fresh listings from Hugging Face, saved to the landing folder for `refresh` to load.
+
+Not part of `refresh`: these assets need the network and a partition (a day), and the
+refresh must run without either. Their files are picked up by the landing sensor or the
+next scheduled refresh.
+"""
+
+import os
+from datetime import date
+
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    DailyPartitionsDefinition,
+    DefaultScheduleStatus,
+    Failure,
+    MaterializeResult,
+    MetadataValue,
+    RetryPolicy,
+    RunRequest,
+    ScheduleEvaluationContext,
+    define_asset_job,
+    multi_asset,
+    schedule,
+)
+
+from assets.resources import PapersResource
+from pipeline.clients import hf_client
+from pipeline.hf_fetch import FETCH_ERRORS, days_to_fetch, fetch_day, fetch_searches
+from pipeline.http_client import OfflineError
+from pipeline.settings import Settings
+
+HF_DAILY = AssetKey(["landing", "hf_daily_papers"])
+HF_SEARCH = AssetKey(["landing", "hf_search_results"])
+
+daily_partitions = DailyPartitionsDefinition(
+    start_date=os.environ.get("HF_START_DATE") or Settings.hf_start_date,
+    timezone="UTC",
+)
+_RETRY = RetryPolicy(max_retries=2, delay=60)
+
+
+def _files_metadata(paths: list[str]) -> dict[str, object]:
+    return {
+        "files_saved": MetadataValue.int(len(paths)),
+        "files": MetadataValue.md("\n".join(f"- `{p}`" for p in paths) or "none"),
+    }
+
+
+@multi_asset(
+    name="hf_daily_papers",
+    specs=[
+        AssetSpec(
+            HF_DAILY,
+            description="The day's Hugging Face daily papers, saved raw to the landing folder.",
+            group_name="huggingface",
+            kinds={"python"},
+            skippable=True,
+        )
+    ],
+    partitions_def=daily_partitions,
+    retry_policy=_RETRY,
+)
+def hf_daily_papers(context: AssetExecutionContext, papers: PapersResource):
+    """Fetches one day (JSON API, HTML page as fallback); offline it fetches nothing and
+    materializes nothing, so the day stays to be fetched."""
+    settings = papers.settings()
+    day = date.fromisoformat(context.partition_key)
+    if settings.offline:
+        context.log.info(f"PAPERS_OFFLINE is set: not fetching {day}")
+        return
+    try:
+        saved = fetch_day(hf_client(settings), day, settings.landing_dir)
+    except (*FETCH_ERRORS, OfflineError) as exc:
+        raise Failure(f"daily papers for {day} could not be fetched: {exc}") from exc
+    yield MaterializeResult(asset_key=HF_DAILY, metadata=_files_metadata([p.name for p in saved]))
+
+
+@multi_asset(
+    name="hf_search_results",
+    specs=[
+        AssetSpec(
+            HF_SEARCH,
+            description="Results of the configured topic searches (HF_SEARCH_QUERIES), raw.",
+            group_name="huggingface",
+            kinds={"python"},
+            skippable=True,
+        )
+    ],
+    retry_policy=_RETRY,
+)
+def hf_search_results(context: AssetExecutionContext, papers: PapersResource):
+    """Fetches every configured search into its own raw file; a failed query is reported
+    and retried next time, the others are kept."""
+    settings = papers.settings()
+    if settings.offline or not settings.hf_search_queries:
+        context.log.info("offline or no HF_SEARCH_QUERIES: nothing to fetch")
+        return
+    outcome = fetch_searches(hf_client(settings), settings.hf_search_queries, settings.landing_dir)
+    for query, error in outcome.failed.items():
+        context.log.warning(f"search {query!r} failed: {error}")
+    if outcome.failed and not outcome.saved:
+        raise Failure(f"every search failed: {outcome.failed}")
+    yield MaterializeResult(
+        asset_key=HF_SEARCH,
+        metadata=_files_metadata([p.name for p in outcome.saved.values()])
+        | {"queries_failed": MetadataValue.int(len(outcome.failed))},
+    )
+
+
+hf_daily_job = define_asset_job(
+    "hf_daily_fetch", selection=[HF_DAILY], partitions_def=daily_partitions
+)
+hf_search_job = define_asset_job("hf_search_fetch", selection=[HF_SEARCH])
+
+
+@schedule(
+    job=hf_daily_job,
+    cron_schedule="0 5 * * *",
+    execution_timezone="UTC",
+    default_status=DefaultScheduleStatus.STOPPED,
+    description="Fetches yesterday's daily papers (and missed days) before the refresh.",
+)
+def hf_daily_schedule(context: ScheduleEvaluationContext):
+    fetched = context.instance.get_materialized_partitions(HF_DAILY)
+    start = daily_partitions.start.date()
+    today = context.scheduled_execution_time.date()
+    for key in days_to_fetch(today, fetched, start):
+        yield RunRequest(run_key=f"hf-daily-{key}-on-{today}", partition_key=key)
+
+
+@schedule(
+    job=hf_search_job,
+    cron_schedule="30 5 * * *",
+    execution_timezone="UTC",
+    default_status=DefaultScheduleStatus.STOPPED,
+    description="Fetches the configured topic searches daily.",
+)
+def hf_search_schedule(context: ScheduleEvaluationContext):
+    return RunRequest(run_key=context.scheduled_execution_time.strftime("hf-search-%Y-%m-%d"))
