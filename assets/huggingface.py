@@ -73,7 +73,10 @@ def hf_daily_papers(context: AssetExecutionContext, papers: PapersResource):
     try:
         saved = fetch_day(hf_client(settings), day, settings.landing_dir)
     except (*FETCH_ERRORS, OfflineError) as exc:
-        raise Failure(f"daily papers for {day} could not be fetched: {exc}") from exc
+        # The HTTP client already retried; the next scheduled run retries the day.
+        raise Failure(
+            f"daily papers for {day} could not be fetched: {exc}", allow_retries=False
+        ) from exc
     yield MaterializeResult(asset_key=HF_DAILY, metadata=_files_metadata([p.name for p in saved]))
 
 
@@ -101,7 +104,7 @@ def hf_search_results(context: AssetExecutionContext, papers: PapersResource):
     for query, error in outcome.failed.items():
         context.log.warning(f"search {query!r} failed: {error}")
     if outcome.failed and not outcome.saved:
-        raise Failure(f"every search failed: {outcome.failed}")
+        raise Failure(f"every search failed: {outcome.failed}", allow_retries=False)
     yield MaterializeResult(
         asset_key=HF_SEARCH,
         metadata=_files_metadata([p.name for p in outcome.saved.values()])
@@ -109,9 +112,7 @@ def hf_search_results(context: AssetExecutionContext, papers: PapersResource):
     )
 
 
-hf_daily_job = define_asset_job(
-    "hf_daily_fetch", selection=[HF_DAILY], partitions_def=daily_partitions
-)
+hf_daily_job = define_asset_job("hf_daily_fetch", selection=[HF_DAILY])
 hf_search_job = define_asset_job("hf_search_fetch", selection=[HF_SEARCH])
 
 
