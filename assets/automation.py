@@ -4,6 +4,7 @@ Both start STOPPED (Dagster's default, stated here explicitly): a fresh `dagster
 should not begin calling external services by itself. README says how to switch them on.
 """
 
+import hashlib
 import json
 
 from dagster import (
@@ -61,5 +62,17 @@ def landing_sensor(
     if not new:
         return SkipReason("no new or changed files in the landing folder")
     context.update_cursor(json.dumps(current, sort_keys=True))
-    run_key = "landing-" + "-".join(current[path] for path in new)[:200]
+    run_key = landing_run_key({path: current[path] for path in new})
     return RunRequest(run_key=run_key, tags={"papers/new_files": str(len(new))})
+
+
+def landing_run_key(new_files: dict[str, str]) -> str:
+    """A run key naming the new files by path and fingerprint.
+
+    Dagster drops a request whose run key it has seen before, so the key must differ
+    for every distinct batch of files. A fingerprint alone (size and mtime) does not:
+    two files copied with their times kept (`cp -p`, an unpacked archive) and of equal
+    size share it, and the second batch used to be dropped silently.
+    """
+    digest = hashlib.sha256(json.dumps(new_files, sort_keys=True).encode()).hexdigest()
+    return f"landing-{digest[:32]}"

@@ -15,3 +15,7 @@ PAPER_LINKS = AssetKey(["core", "paper_links"])
 
 def table_name(key: AssetKey) -> str:
     return ".".join(key.path)
+
+
+ARXIV_MATCHES = AssetKey(["core", "arxiv_matches"])
+ARXIV_PAPERS = AssetKey(["core", "arxiv_papers"])

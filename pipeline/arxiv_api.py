@@ -280,11 +280,13 @@ class ArxivClient:
         failed batch lands in `failed` and the other batches still run."""
         result = FetchResult()
         wanted: dict[str, str] = {}  # as sent -> ID without version
+        seen: set[str] = set()
         for raw in ids:
             parsed = parse_arxiv_id(raw)
             if parsed is None:
                 result.invalid.append(raw)
-            elif parsed.id not in wanted.values():
+            elif parsed.id not in seen:  # the first spelling of an ID wins
+                seen.add(parsed.id)
                 wanted[str(parsed)] = parsed.id
         for batch in _chunks(list(wanted), batch_size):
             self._fetch_batch(batch, wanted, result)

@@ -35,14 +35,18 @@ from pipeline.titles import fold, number_signature, title_key, title_words, typo
 
 Status = Literal["matched", "not_found", "ambiguous", "error"]
 Method = Literal["batch_phrase", "single_phrase", "words"]
+# How a candidate's title stands to ours: `same` up to spelling and typos, `close` (a word
+# or two apart), `contains` (one's words a strict subset of the other's), or neither.
+Relation = Literal["same", "close", "contains", "different", "numbers_differ"]
 STATUSES: tuple[Status, ...] = ("matched", "not_found", "ambiguous", "error")
 
 # Title evidence, 0-100 (rapidfuzz). Below CLOSE_TITLE a candidate is another paper.
 CLOSE_TITLE = 90.0
-# Abstract evidence: AGREE confirms; below CONFLICT the abstracts describe another paper
-# (abstracts of one paper across versions stay far above it).
+# Abstract evidence: AGREE confirms; below CONFLICT the abstracts describe another paper.
+# Unrelated English abstracts already score 45-55 on plain similarity, while revisions
+# of one abstract stay near 90.
 ABSTRACT_AGREE = 85.0
-ABSTRACT_CONFLICT = 50.0
+ABSTRACT_CONFLICT = 60.0
 # Two candidates closer than this on every score are equally good.
 TIE_MARGIN = 5.0
 # A title this short or generic names many papers: the abstract must agree.
@@ -141,8 +145,8 @@ class Resolution:
 
 
 @dataclass(frozen=True)
-class _Prepared:
-    """A query's title and abstract, normalized once."""
+class PreparedQuery:
+    """A query's title and abstract, normalized once for all its candidates."""
 
     query: TitleQuery
     plain: str
@@ -157,10 +161,10 @@ class _Prepared:
         return len(self.words) <= SHORT_TITLE_WORDS or len(" ".join(self.words)) < SHORT_TITLE_CHARS
 
 
-def prepare(query: TitleQuery) -> _Prepared:
+def prepare(query: TitleQuery) -> PreparedQuery:
     plain = plain_text(query.title)
     abstract = normalize(query.abstract) if query.abstract else None
-    return _Prepared(
+    return PreparedQuery(
         query=query,
         plain=plain,
         words=tuple(title_words(plain)),
@@ -177,7 +181,7 @@ class Candidate:
 
     record: ArxivRecord
     title_score: float
-    title_relation: Literal["same", "close", "contains", "different", "numbers_differ"]
+    title_relation: Relation
     abstract_score: float | None
     accepted: bool
 
@@ -191,14 +195,14 @@ def abstract_similarity(ours: str, theirs: str) -> float:
     being a truncated copy of the other, so revisions and clipped summaries still agree."""
     score = max(fuzz.ratio(ours, theirs), fuzz.token_sort_ratio(ours, theirs))
     shorter = min(len(ours), len(theirs))
-    if shorter >= 200 and shorter < 0.9 * max(len(ours), len(theirs)):
+    if shorter >= 100 and shorter < 0.9 * max(len(ours), len(theirs)):
         score = max(score, fuzz.partial_ratio(ours, theirs) - 3.0)  # a clipped copy
     return float(score)
 
 
 def _title_relation(
-    query: _Prepared, plain: str, words: Sequence[str]
-) -> tuple[float, Literal["same", "close", "contains", "different", "numbers_differ"]]:
+    query: PreparedQuery, plain: str, words: Sequence[str]
+) -> tuple[float, Relation]:
     ours, theirs = " ".join(query.words), " ".join(words)
     if number_signature(plain) != query.signature:
         return fuzz.ratio(ours, theirs), "numbers_differ"  # Part I is not Part II
@@ -215,7 +219,7 @@ def _title_relation(
     return score, "different"
 
 
-def assess(query: _Prepared, record: ArxivRecord) -> Candidate:
+def assess(query: PreparedQuery, record: ArxivRecord) -> Candidate:
     """Compare one record with a query and decide whether it can be the same paper."""
     plain = plain_text(record.title)
     title_score, relation = _title_relation(query, plain, title_words(plain))
@@ -252,7 +256,7 @@ def _score(candidate: Candidate) -> float:
 
 
 def decide(
-    query: _Prepared,
+    query: PreparedQuery,
     records: Iterable[ArxivRecord],
     *,
     method: Method,
@@ -292,7 +296,7 @@ def decide(
     )
 
 
-def _unconfirmed_namesake(query: _Prepared, candidate: Candidate) -> bool:
+def _unconfirmed_namesake(query: PreparedQuery, candidate: Candidate) -> bool:
     conflicts = (
         candidate.abstract_score is not None and candidate.abstract_score < ABSTRACT_CONFLICT
     )
@@ -415,7 +419,7 @@ class _Run:
     def __init__(
         self,
         matcher: ArxivMatcher,
-        items: list[_Prepared],
+        items: list[PreparedQuery],
         on_progress: ProgressCallback | None,
     ) -> None:
         self.m = matcher

@@ -68,12 +68,22 @@ ORDER BY s.paper_id;
 PAPER_REPOS_SQL = """
 DELETE FROM core.paper_repos;
 INSERT INTO core.paper_repos
-SELECT pl.paper_id,
-       first(r.repo ORDER BY r.source = 'abstract' DESC, r.file_sha256, r.position) AS repo,
-       first(r.url ORDER BY r.source = 'abstract' DESC, r.file_sha256, r.position) AS url,
-       first(r.source ORDER BY r.source = 'abstract' DESC, r.file_sha256, r.position) AS source
-FROM core.listing_repos r JOIN core.paper_listings pl USING (file_sha256, position)
-GROUP BY pl.paper_id, lower(r.repo)
+WITH stated AS (
+    SELECT pl.paper_id, r.repo, r.url, r.source, r.file_sha256 AS origin, r.position
+    FROM core.listing_repos r JOIN core.paper_listings pl USING (file_sha256, position)
+    UNION ALL
+    SELECT p.paper_id, a.repo, a.url, 'arxiv', a.arxiv_id, 0
+    FROM core.arxiv_repos a JOIN core.papers p USING (arxiv_id)
+)
+SELECT paper_id,
+       first(repo ORDER BY rank, origin, position) AS repo,
+       first(url ORDER BY rank, origin, position) AS url,
+       first(source ORDER BY rank, origin, position) AS source
+FROM (
+    SELECT *, CASE source WHEN 'abstract' THEN 0 WHEN 'huggingface' THEN 1 ELSE 2 END AS rank
+    FROM stated
+)
+GROUP BY paper_id, lower(repo)
 ORDER BY 1, 2;
 """
 

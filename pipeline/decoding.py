@@ -20,6 +20,23 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
 _TEXT_CONTROLS = frozenset("\t\n\r\f\v")
+# Common binary formats, named so that the reason says what the file is. Some (a PDF, a
+# short PNG header) would otherwise pass for text in an unknown encoding.
+_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "PNG image"),
+    (b"\xff\xd8\xff", "JPEG image"),
+    (b"GIF87a", "GIF image"),
+    (b"GIF89a", "GIF image"),
+    (b"%PDF-", "PDF document"),
+    (b"PK\x03\x04", "ZIP archive (or an office document)"),
+    (b"\x1f\x8b", "gzip archive"),
+    (b"SQLite format 3\x00", "SQLite database"),
+)
+
+
+def _binary_kind(data: bytes) -> str | None:
+    """What binary format the bytes announce, if one we know."""
+    return next((kind for magic, kind in _MAGIC if data.startswith(magic)), None)
 
 
 def _strip_bom(data: bytes) -> tuple[bytes, str]:
@@ -41,6 +58,8 @@ def decode_text(data: bytes) -> str:
     """Text of a raw file with `\\n` line endings; raises `NotADump` with the reason."""
     if not data.strip():
         raise NotADump("empty file" if not data else "empty file: only whitespace")
+    if kind := _binary_kind(data):
+        raise NotADump(f"binary file: {kind}")
     body, encoding = _strip_bom(data)
     if encoding == "utf-8" and b"\x00" in body[:65536]:
         raise NotADump("binary file: contains NUL bytes")

@@ -2,9 +2,11 @@
 
 Listings whose titles share a `title_key` are one paper. Beyond that, two keys join when
 their titles differ only by a typo (`titles.typo_variant`) and their abstracts agree.
-Candidate pairs come from blocking on the first and last characters of the key: a
-single typo leaves one end intact, so no all-pairs comparison is needed, and a new dump
-is compared with the existing keys in the warehouse without re-reading old raw files.
+Candidate pairs come from blocking on the first and last `BLOCK_CHARS` characters of the
+key: a single typo leaves one end intact, so no all-pairs comparison is needed, and a
+new dump is compared with the existing keys in the warehouse without re-reading old raw
+files. The blocks are computed from the keys at query time, so a warehouse written with
+another block width is still compared correctly.
 
 A paper's id is the smallest `key_id` among its keys, a hash of the key's text: the
 same input gives the same ids whatever order the files arrived in. When a merge gives a
@@ -23,8 +25,13 @@ from rapidfuzz import fuzz
 
 from pipeline.titles import title_words, typo_variant
 
-BLOCK_CHARS = 16
 MIN_FUZZY_KEY = 24
+# One edit (substitution, insertion, deletion, swap of neighbours) touches at most two
+# adjacent characters; in a key longer than 2 * BLOCK_CHARS + 1 characters it cannot
+# reach both the first and the last BLOCK_CHARS, so one of the two blocks always agrees.
+# (With 16-character blocks a typo in the middle of a 24-31 character key, such as
+# `Reinforcement Lerning for Robots`, was never compared.)
+BLOCK_CHARS = (MIN_FUZZY_KEY - 2) // 2
 ABSTRACT_SAMPLE = 600
 ABSTRACT_AGREEMENT = 90.0
 
@@ -86,9 +93,20 @@ WHERE title_key IS NOT NULL
 GROUP BY title_key
 """
 
+_BLOCKS = (
+    f"left(title_key, {BLOCK_CHARS}) AS block_prefix, "
+    f"right(title_key, {BLOCK_CHARS}) AS block_suffix"
+)
+
 _CANDIDATES_SQL = f"""
-WITH new AS (SELECT * FROM new_keys WHERE length(title_key) >= {MIN_FUZZY_KEY}),
-old AS (SELECT * FROM core.title_keys WHERE block_prefix IS NOT NULL),
+WITH new AS (
+    SELECT * EXCLUDE (block_prefix, block_suffix), {_BLOCKS}
+    FROM new_keys WHERE length(title_key) >= {MIN_FUZZY_KEY}
+),
+old AS (
+    SELECT * EXCLUDE (block_prefix, block_suffix), {_BLOCKS}
+    FROM core.title_keys WHERE length(title_key) >= {MIN_FUZZY_KEY}
+),
 pairs AS (
     SELECT n.title_key AS a, o.title_key AS b FROM new n JOIN old o USING (block_prefix)
     UNION
@@ -163,8 +181,28 @@ def assign_papers(con: duckdb.DuckDBPyConnection) -> DedupeReport:
     return report
 
 
+# After a merge, a paper keeps the best arXiv outcome among those of the ids it absorbed.
+_FOLD_MATCHES_SQL = """
+CREATE OR REPLACE TEMP TABLE folded_matches AS
+SELECT * FROM (
+    SELECT coalesce(a.paper_id, m.paper_id) AS paper_id, m.* EXCLUDE (paper_id)
+    FROM core.arxiv_matches m LEFT JOIN core.paper_aliases a ON a.old_paper_id = m.paper_id
+)
+QUALIFY row_number() OVER (
+    PARTITION BY paper_id
+    ORDER BY CASE status WHEN 'matched' THEN 4 WHEN 'ambiguous' THEN 3 WHEN 'not_found' THEN 2
+                         WHEN 'error' THEN 1 ELSE 0 END DESC,
+             checked_at DESC NULLS LAST
+) = 1;
+DELETE FROM core.arxiv_matches;
+INSERT INTO core.arxiv_matches SELECT * FROM folded_matches;
+DROP TABLE folded_matches;
+"""
+
+
 def merge_papers(con: duckdb.DuckDBPyConnection, groups: list[set[str]], reason: str) -> int:
-    """Makes each group of paper ids one paper under the smallest id, keeping aliases."""
+    """Makes each group of paper ids one paper under the smallest id, keeping aliases
+    (old id -> current id) and the best arXiv outcome of the group."""
     moves = [(old, min(group)) for group in groups for old in sorted(group) if old != min(group)]
     if moves:
         con.executemany(
@@ -179,4 +217,5 @@ def merge_papers(con: duckdb.DuckDBPyConnection, groups: list[set[str]], reason:
             "UPDATE core.paper_aliases SET paper_id = ? WHERE paper_id = ?",
             [(new, old) for old, new in moves],
         )
+        con.execute(_FOLD_MATCHES_SQL)
     return len(moves)

@@ -79,6 +79,7 @@ def archive_raw(data: bytes, sha256: str, archive_dir: Path) -> Path:
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         temp = target.with_suffix(".tmp")
+        temp.unlink(missing_ok=True)  # a read-only leftover of a run killed mid-write
         temp.write_bytes(data)
         temp.chmod(0o444)
         os.replace(temp, target)
@@ -120,6 +121,9 @@ def _read(path: Path, data: bytes, sha: str, archive: Path, today: date) -> _Loa
     listings, untitled = _split_untitled(clean_listings(entries_frame(sha, parsed)))
     rejects = parsed.rejects + untitled
     row |= _parsed_fields(parsed, listings.height, rejects)
+    if row["status"] == "quarantined":
+        # A file none of whose entries could be read is a whole-file reject too.
+        rejects = [Reject(None, str(row["error"]), _head(data)), *rejects]
     return _Loaded(row, listings, rejects)
 
 
@@ -248,6 +252,7 @@ def ingest_landing(
                         known_names.add((sha, path.name))
                     continue
                 known.add(sha)
+                known_names.add((sha, path.name))
                 loaded = _read(path, data, sha, archive_raw(data, sha, archive_dir), today)
                 report.files.append(_outcome(loaded))
                 yield loaded

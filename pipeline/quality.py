@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import duckdb
 
+from pipeline.warehouse import scalar
+
 REPO_PATTERN = r"^[A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100}$"
 
 
@@ -74,5 +76,25 @@ REPO_FORMAT = Rule(
 
 
 def evaluate(con: duckdb.DuckDBPyConnection, rule: Rule, examples: int = 5) -> RuleOutcome:
-    rows = con.execute(f"SELECT * FROM ({rule.offending_sql})").fetchall()
-    return RuleOutcome(rule, len(rows), rows[:examples])
+    """Counts the offending rows in DuckDB and fetches only a few examples: a broken
+    warehouse can hold millions of them, and a check must not pull them all into memory."""
+    offending = scalar(con, f"SELECT count(*) FROM ({rule.offending_sql})")
+    rows = con.execute(f"SELECT * FROM ({rule.offending_sql}) LIMIT {int(examples)}").fetchall()
+    return RuleOutcome(rule, int(offending or 0), rows)
+
+
+def arxiv_outcome_shares(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
+    """Shares of matched and errored papers among those arXiv was asked about
+    (`pending` papers were not asked)."""
+    row = con.execute(
+        """SELECT count(*) FILTER (WHERE status <> 'pending'),
+                  count(*) FILTER (WHERE status = 'matched'),
+                  count(*) FILTER (WHERE status = 'error')
+           FROM core.arxiv_matches"""
+    ).fetchall()[0]
+    checked = row[0] or 0
+    return {
+        "checked": float(checked),
+        "matched": row[1] / checked if checked else 0.0,
+        "error": row[2] / checked if checked else 0.0,
+    }

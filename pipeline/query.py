@@ -1,8 +1,8 @@
 """Query the warehouse from the command line, read-only, without a DuckDB install.
 
-    python -m pipeline.query                      # table counts and where the file is
-    python -m pipeline.query "SELECT ..."         # any SQL
-    python -m pipeline.query warehouse/queries/newest_papers_with_code.sql
+python -m pipeline.query                      # table counts and where the file is
+python -m pipeline.query "SELECT ..."         # any SQL
+python -m pipeline.query warehouse/queries/newest_papers_with_code.sql
 """
 
 from __future__ import annotations

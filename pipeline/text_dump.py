@@ -54,7 +54,16 @@ BOILERPLATE = (
     "byak and the research community",
 )
 _MAX_TITLE = 500
-_HEADER_SCAN_LINES = 12
+# Any run of whitespace, including the no-break, narrow and zero-width spaces and stray
+# byte-order marks that copies of web pages carry (the same set as cleaning.py).
+_SPACES = re.compile(r"[\s\u00a0\u2007\u202f\u200b\u2060\ufeff]+")
+# A header-less text is read as a listing only with this much evidence (seed titles are
+# at most 169 characters and 22 words, abstracts at least 475 characters).
+_MIN_HEADERLESS_ENTRIES = 3
+_MIN_HEADERLESS_ABSTRACT = 300
+_MAX_HEADERLESS_TITLE = 300
+_MAX_TITLE_WORDS = 40
+_FIELD_SEPARATOR = re.compile(r"[,;](?=[^\s\d])")  # `a,b` as in CSV; prose writes `a, b`
 
 
 @dataclass(frozen=True)
@@ -78,6 +87,12 @@ def parse_date_line(line: str) -> DateText | None:
     comments = int(match["comments"]) if match["comments"] else None
     written = line if comments is None else line[: match.start("comments")].rstrip()
     return DateText(MONTHS[match["month"].lower()], day, year, comments, written)
+
+
+def squeeze(line: str) -> str:
+    """A line with its spacing made plain: a no-break space between `Oct` and `20`, or
+    before `7 authors`, must not stop the date or author count from being recognised."""
+    return _SPACES.sub(" ", line).strip()
 
 
 def is_boilerplate(line: str) -> bool:
@@ -228,23 +243,43 @@ def _validate(reader: _Reader) -> None:
             reader._reject(entry, f"title of {len(entry.title)} characters: entry misaligned")
 
 
-def _looks_like_listing(entries: list[Entry]) -> bool:
-    """Without a page header, accept only text that reads as title/abstract pairs."""
+def _listing_shaped(entry: Entry) -> bool:
+    """A title as listing pages show one (a short line, not a sentence, not a row of
+    comma-separated fields) followed by an abstract-length paragraph."""
+    title, abstract = entry.title, entry.abstract or ""
+    return (
+        len(title) <= _MAX_HEADERLESS_TITLE
+        and len(title.split()) <= _MAX_TITLE_WORDS
+        and not title.endswith(".")
+        and not _FIELD_SEPARATOR.search(title)
+        and len(abstract) >= _MIN_HEADERLESS_ABSTRACT
+        and len(abstract) >= 2 * len(title)
+    )
+
+
+def _looks_like_listing(reader: _Reader) -> bool:
+    """Without a page header, accept only text that clearly reads as a listing: metadata
+    blocks on most entries, or several title/abstract pairs of the listing's shape. A
+    note of a few headed paragraphs or a CSV export is shaped like neither, and loading
+    it would invent papers, so it is quarantined instead."""
+    entries = reader.entries
     if not entries:
         return False
-    long_abstracts = sum(1 for e in entries if e.abstract and len(e.abstract) >= 100)
-    return long_abstracts >= 0.8 * len(entries)
+    if reader.metadata_blocks >= 0.5 * len(entries):
+        return True
+    shaped = sum(1 for e in entries if _listing_shaped(e))
+    return len(entries) >= _MIN_HEADERLESS_ENTRIES and shaped >= 0.8 * len(entries)
 
 
 def read_text_dump(text: str, today: date | None = None) -> ParsedDump:
     """Entries of a text dump; raises `NotADump` for text that is not a listing page."""
-    lines = [line.strip() for line in text.split("\n")]
+    lines = [squeeze(line) for line in text.split("\n")]
     header = _read_header(lines)
     body = lines[header.body_start :]
     reader = _Reader([line for line in body if line])
     reader.run(header.glued_title)
     _validate(reader)
-    if not header.found and not _looks_like_listing(reader.entries):
+    if not header.found and not _looks_like_listing(reader):
         raise NotADump("not a listing dump: no page header and no title/abstract entries")
     if not reader.entries and not reader.rejects:
         raise NotADump("not a listing dump: a page header but no entries after it")

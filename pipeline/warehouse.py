@@ -1,5 +1,8 @@
 """The DuckDB warehouse: its tables, and connections that are always closed.
 
+Tables rebuilt by delete-and-insert in one transaction carry no PRIMARY KEY (DuckDB
+checks such keys eagerly); their uniqueness is an asset check instead.
+
 DuckDB lets one process write a database file at a time, and a second writer fails at
 once with a lock error. `connect` waits for the lock instead of failing, so two runs that
 overlap queue up rather than crash; every write goes through `transaction`, so a run that
@@ -81,7 +84,7 @@ CREATE TABLE IF NOT EXISTS core.paper_aliases (
     recorded_at TIMESTAMP NOT NULL
 );
 CREATE TABLE IF NOT EXISTS core.papers (
-    paper_id VARCHAR PRIMARY KEY,
+    paper_id VARCHAR NOT NULL,
     title VARCHAR,
     abstract VARCHAR,
     published_date DATE,
@@ -126,7 +129,7 @@ CREATE TABLE IF NOT EXISTS core.paper_links (
     kind VARCHAR NOT NULL
 );
 CREATE TABLE IF NOT EXISTS core.arxiv_matches (
-    paper_id VARCHAR PRIMARY KEY,
+    paper_id VARCHAR NOT NULL,
     status VARCHAR NOT NULL,
     arxiv_id VARCHAR,
     score DOUBLE,
@@ -135,7 +138,7 @@ CREATE TABLE IF NOT EXISTS core.arxiv_matches (
     error VARCHAR
 );
 CREATE TABLE IF NOT EXISTS core.arxiv_papers (
-    arxiv_id VARCHAR PRIMARY KEY,
+    arxiv_id VARCHAR NOT NULL,
     version INTEGER,
     title VARCHAR,
     abstract VARCHAR,
@@ -147,6 +150,11 @@ CREATE TABLE IF NOT EXISTS core.arxiv_papers (
     doi VARCHAR,
     journal_ref VARCHAR,
     comment VARCHAR
+);
+CREATE TABLE IF NOT EXISTS core.arxiv_repos (
+    arxiv_id VARCHAR NOT NULL,
+    repo VARCHAR NOT NULL,
+    url VARCHAR NOT NULL
 );
 """
 

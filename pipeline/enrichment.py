@@ -1,0 +1,241 @@
+"""Enriching papers with arXiv: IDs resolved from titles, and arXiv's own records.
+
+The network is slow (one request per three seconds), so the warehouse is never held
+while arXiv is asked: papers to resolve are read, the connection closed, and outcomes
+are written in short transactions after each chunk, so an interrupted run keeps what it
+learnt. A paper with a final outcome (`matched`, `ambiguous`, `not_found`) is not asked
+about again, except `not_found` after `ARXIV_RECHECK_DAYS`; `error` and `pending` are
+retried on the next run. Offline, nothing is asked and the papers are left `pending`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+
+from pipeline.arxiv_api import ArxivClient, ArxivRecord
+from pipeline.arxiv_match import ArxivMatcher, Resolution, TitleQuery
+from pipeline.core_tables import rebuild_links, rebuild_papers
+from pipeline.dedupe import merge_papers
+from pipeline.links import extract_urls, github_repo
+from pipeline.warehouse import open_writer, transaction
+
+CHUNK = 64
+
+_SOURCE_IDS_SQL = """
+SELECT pl.paper_id,
+       first(l.arxiv_id ORDER BY f.snapshot_date DESC NULLS LAST, l.file_sha256, l.position)
+FROM core.paper_listings pl
+JOIN raw.listings l USING (file_sha256, position)
+JOIN raw.dump_files f USING (file_sha256)
+WHERE l.arxiv_id IS NOT NULL
+GROUP BY pl.paper_id
+"""
+
+_TO_RESOLVE_SQL = """
+SELECT p.paper_id, p.title, p.abstract
+FROM core.papers p
+LEFT JOIN core.arxiv_matches m USING (paper_id)
+WHERE m.paper_id IS NULL
+   OR m.status IN ('error', 'pending')
+   OR (m.status = 'not_found' AND m.checked_at < ?)
+ORDER BY p.paper_id
+"""
+
+_MISSING_RECORDS_SQL = """
+SELECT DISTINCT m.arxiv_id FROM core.arxiv_matches m
+WHERE m.status = 'matched' AND m.arxiv_id IS NOT NULL
+  AND m.arxiv_id NOT IN (SELECT arxiv_id FROM core.arxiv_papers)
+ORDER BY 1
+"""
+
+
+@dataclass
+class EnrichmentReport:
+    counts: dict[str, int] = field(default_factory=dict)
+    from_source: int = 0
+    requests: int = 0
+    cache_hits: int = 0
+    records_stored: int = 0
+    merged_papers: int = 0
+    offline: bool = False
+
+    def add(self, resolutions: Iterable[Resolution]) -> None:
+        for resolution in resolutions:
+            self.counts[resolution.status] = self.counts.get(resolution.status, 0) + 1
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _upsert_matches(con: duckdb.DuckDBPyConnection, rows: list[tuple[object, ...]]) -> None:
+    if not rows:
+        return
+    con.executemany("DELETE FROM core.arxiv_matches WHERE paper_id = ?", [(r[0],) for r in rows])
+    con.executemany("INSERT INTO core.arxiv_matches VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+def _match_row(resolution: Resolution, checked_at: datetime) -> tuple[object, ...]:
+    return (
+        resolution.paper_id,
+        resolution.status,
+        resolution.arxiv_id,
+        resolution.score,
+        resolution.method,
+        checked_at,
+        resolution.error,
+    )
+
+
+def _record_row(record: ArxivRecord) -> tuple[object, ...]:
+    return (
+        record.arxiv_id,
+        record.version,
+        record.title,
+        record.abstract,
+        record.authors,
+        record.primary_category,
+        record.categories,
+        record.published.replace(tzinfo=None) if record.published else None,
+        record.updated.replace(tzinfo=None) if record.updated else None,
+        record.doi,
+        record.journal_ref,
+        record.comment,
+    )
+
+
+def store_records(con: duckdb.DuckDBPyConnection, records: Iterable[ArxivRecord]) -> int:
+    """Upserts arXiv records and the GitHub repositories their abstract or comment name."""
+    rows = [_record_row(r) for r in records]
+    if not rows:
+        return 0
+    ids = [(r[0],) for r in rows]
+    con.executemany("DELETE FROM core.arxiv_papers WHERE arxiv_id = ?", ids)
+    con.executemany("DELETE FROM core.arxiv_repos WHERE arxiv_id = ?", ids)
+    con.executemany(
+        "INSERT INTO core.arxiv_papers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+    )
+    repos = {
+        (record_id, repo.lower()): (record_id, repo, f"https://github.com/{repo}")
+        for record_id, text in ((r[0], f"{r[3] or ''} {r[11] or ''}") for r in rows)
+        for url in extract_urls(text)
+        if (repo := github_repo(url))
+    }
+    if repos:
+        con.executemany("INSERT INTO core.arxiv_repos VALUES (?, ?, ?)", list(repos.values()))
+    return len(rows)
+
+
+def _stated_ids(con: duckdb.DuckDBPyConnection, checked_at: datetime) -> int:
+    """Papers whose source (Hugging Face) states the arXiv ID need no search."""
+    stated = con.execute(_SOURCE_IDS_SQL).fetchall()
+    current = {
+        row[0]: row[1]
+        for row in con.execute(
+            "SELECT paper_id, arxiv_id FROM core.arxiv_matches WHERE method = 'source'"
+        ).fetchall()
+    }
+    rows = [
+        (paper_id, "matched", arxiv_id, 1.0, "source", checked_at, None)
+        for paper_id, arxiv_id in stated
+        if current.get(paper_id) != arxiv_id
+    ]
+    _upsert_matches(con, rows)
+    return len(rows)
+
+
+def _to_resolve(
+    warehouse: Path, recheck_days: int, now: datetime, report: EnrichmentReport
+) -> list[TitleQuery]:
+    """Papers to ask arXiv about, after recording the IDs sources state; counts the
+    papers whose outcome is already known as cache hits."""
+    with open_writer(warehouse) as con, transaction(con):
+        report.from_source = _stated_ids(con, now)
+        rows = con.execute(_TO_RESOLVE_SQL, [now - timedelta(days=recheck_days)]).fetchall()
+        total = con.execute("SELECT count(*) FROM core.papers").fetchall()[0][0]
+    report.cache_hits = total - len(rows) - report.from_source
+    return [TitleQuery(paper_id, title or "", abstract) for paper_id, title, abstract in rows]
+
+
+def _chunks(items: list[TitleQuery], size: int) -> Iterable[list[TitleQuery]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _resolve(
+    warehouse: Path,
+    client: ArxivClient,
+    queries: list[TitleQuery],
+    report: EnrichmentReport,
+    on_progress: Callable[[EnrichmentReport], None] | None,
+) -> None:
+    matcher = ArxivMatcher(client)
+    for chunk in _chunks(queries, CHUNK):
+        run = matcher.resolve(chunk)
+        checked_at = _now()
+        with open_writer(warehouse) as con, transaction(con):
+            _upsert_matches(con, [_match_row(r, checked_at) for r in run.resolutions])
+            report.records_stored += store_records(con, run.records.values())
+        report.add(run.resolutions)
+        report.requests = client.requests_made
+        if on_progress:
+            on_progress(report)
+
+
+def _mark_pending(warehouse: Path, queries: list[TitleQuery], report: EnrichmentReport) -> None:
+    checked_at = _now()
+    pending = [Resolution(q.paper_id, "pending", method="offline") for q in queries]
+    with open_writer(warehouse) as con, transaction(con):
+        _upsert_matches(con, [_match_row(r, checked_at) for r in pending])
+    report.add(pending)
+
+
+def _fetch_missing_records(warehouse: Path, client: ArxivClient, report: EnrichmentReport) -> None:
+    """Records for IDs matched without a search (stated by the source)."""
+    with open_writer(warehouse) as con:
+        missing = [row[0] for row in con.execute(_MISSING_RECORDS_SQL).fetchall()]
+    if not missing:
+        return
+    fetched = client.fetch(missing)
+    with open_writer(warehouse) as con, transaction(con):
+        report.records_stored += store_records(con, fetched.records.values())
+    report.counts["record_errors"] = len(fetched.failed) + len(fetched.invalid)
+    report.requests = client.requests_made
+
+
+def merge_same_arxiv_id(con: duckdb.DuckDBPyConnection) -> int:
+    """Papers resolved to one arXiv ID are one paper: merged under the smallest id, their
+    listings keeping their lineage."""
+    groups = con.execute(
+        """SELECT list(paper_id ORDER BY paper_id) FROM core.arxiv_matches
+           WHERE status = 'matched' GROUP BY arxiv_id HAVING count(*) > 1"""
+    ).fetchall()
+    return merge_papers(con, [set(g[0]) for g in groups], "same arXiv ID")
+
+
+def enrich_with_arxiv(
+    warehouse: Path,
+    client: ArxivClient,
+    recheck_days: int,
+    offline: bool,
+    on_progress: Callable[[EnrichmentReport], None] | None = None,
+) -> EnrichmentReport:
+    """Resolves papers without a final outcome, stores records, merges by arXiv ID and
+    refreshes the paper tables. Request failures are recorded as `error`, never raised."""
+    report = EnrichmentReport(offline=offline)
+    queries = _to_resolve(warehouse, recheck_days, _now(), report)
+    if offline:
+        _mark_pending(warehouse, queries, report)
+    else:
+        _resolve(warehouse, client, queries, report, on_progress)
+        _fetch_missing_records(warehouse, client, report)
+    with open_writer(warehouse) as con, transaction(con):
+        report.merged_papers = merge_same_arxiv_id(con)
+        rebuild_papers(con)
+        rebuild_links(con)
+    return report
