@@ -19,3 +19,4 @@ def table_name(key: AssetKey) -> str:
 
 ARXIV_MATCHES = AssetKey(["core", "arxiv_matches"])
 ARXIV_PAPERS = AssetKey(["core", "arxiv_papers"])
+READ_COPY = AssetKey(["warehouse_read_copy"])

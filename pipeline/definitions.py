@@ -16,6 +16,7 @@ from assets.huggingface import (
     hf_search_results,
     hf_search_schedule,
 )
+from assets.marts import marts, warehouse_read_copy
 from assets.raw import raw_dumps
 from assets.resources import PapersResource
 
@@ -25,6 +26,8 @@ defs = Definitions(
         core_papers,
         core_links,
         arxiv_enrichment,
+        marts,
+        warehouse_read_copy,
         hf_daily_papers,
         hf_search_results,
     ],

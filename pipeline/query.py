@@ -32,10 +32,12 @@ def summary(warehouse: Path) -> str:
 
 
 def main(argv: list[str]) -> int:
-    warehouse = Settings.from_env().warehouse_path
-    if not warehouse.exists():
-        print(f"no warehouse at {warehouse}: run the refresh job first", file=sys.stderr)
+    settings = Settings.from_env()
+    readable = [p for p in (settings.read_copy_path, settings.warehouse_path) if p.exists()]
+    if not readable:
+        print(f"no warehouse at {settings.warehouse_path}: run refresh first", file=sys.stderr)
         return 1
+    warehouse = readable[0]
     if not argv:
         print(summary(warehouse))
         return 0

@@ -50,6 +50,7 @@ class Settings:
     landing_dir: Path
     warehouse_path: Path
     raw_archive_dir: Path
+    read_copy_path: Path
     arxiv_api_url: str = "https://export.arxiv.org/api/query"
     arxiv_min_interval_s: float = 3.0
     arxiv_recheck_days: int = 30
@@ -77,6 +78,9 @@ class Settings:
             landing_dir=_path(env, "PAPERS_LANDING_DIR", "warehouse/landing"),
             warehouse_path=warehouse,
             raw_archive_dir=_path(env, "PAPERS_RAW_ARCHIVE", str(warehouse.parent / "raw_archive")),
+            read_copy_path=_path(
+                env, "PAPERS_READ_COPY", str(warehouse.with_name(f"{warehouse.stem}_read.duckdb"))
+            ),
             arxiv_api_url=env.get("ARXIV_API_URL") or cls.arxiv_api_url,
             arxiv_min_interval_s=_float(env, "ARXIV_MIN_INTERVAL_S", cls.arxiv_min_interval_s),
             arxiv_recheck_days=_int(env, "ARXIV_RECHECK_DAYS", cls.arxiv_recheck_days),

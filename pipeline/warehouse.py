@@ -11,6 +11,8 @@ fails part-way leaves the previous state.
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +23,7 @@ import duckdb
 SCHEMA_SQL = """
 CREATE SCHEMA IF NOT EXISTS raw;
 CREATE SCHEMA IF NOT EXISTS core;
+CREATE SCHEMA IF NOT EXISTS marts;
 
 CREATE TABLE IF NOT EXISTS raw.dump_files (
     file_sha256 VARCHAR PRIMARY KEY,
@@ -151,6 +154,15 @@ CREATE TABLE IF NOT EXISTS core.arxiv_papers (
     journal_ref VARCHAR,
     comment VARCHAR
 );
+CREATE TABLE IF NOT EXISTS marts.listing_observations (
+    file_sha256 VARCHAR NOT NULL,
+    position INTEGER NOT NULL,
+    observed_on DATE NOT NULL,
+    snapshot_date DATE,
+    upvotes INTEGER,
+    comments INTEGER,
+    recorded_at TIMESTAMP NOT NULL
+);
 CREATE TABLE IF NOT EXISTS core.arxiv_repos (
     arxiv_id VARCHAR NOT NULL,
     repo VARCHAR NOT NULL,
@@ -222,6 +234,20 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(SCHEMA_SQL)
+
+
+def publish_read_copy(warehouse: Path, target: Path) -> Path:
+    """Publishes a consistent copy for readers, atomically replacing the previous one.
+
+    Readers (notebooks, BI tools) open the copy read-only and are never locked out by a
+    refresh, which holds the warehouse's write lock; the copy is taken while this
+    process holds that lock, after a checkpoint, so it is a committed state."""
+    with connect(warehouse) as con:
+        con.execute("CHECKPOINT")
+        temp = target.with_name(f".{target.name}.tmp")
+        shutil.copyfile(warehouse, temp)
+        os.replace(temp, target)
+    return target
 
 
 @contextmanager

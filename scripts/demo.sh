@@ -23,6 +23,7 @@ cat <<MSG
 
 Query it:
   .venv/bin/python -m pipeline.query "SELECT title, listing_count FROM core.papers ORDER BY listing_count DESC LIMIT 5"
-or from Python: duckdb.connect("$PAPERS_WAREHOUSE", read_only=True)
+  .venv/bin/python -m pipeline.query warehouse/queries/newest_papers_with_code.sql
+or from Python: duckdb.connect("warehouse/papers_read.duckdb", read_only=True)  # never locked by a refresh
 The UI: DAGSTER_HOME=$DAGSTER_HOME .venv/bin/dagster dev -w workspace.yaml
 MSG

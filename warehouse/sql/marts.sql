@@ -1,0 +1,84 @@
+-- Marts: the warehouse's read side, for notebooks, BI tools and scripts.
+-- Views over core tables and the insert-only observation history. Descriptions of every
+-- table and column are applied with COMMENT ON from pipeline/catalog.py.
+
+-- New listings join the history (marts.listing_observations, created with the schema
+-- in pipeline/warehouse.py): appended once, never updated, so it survives any later
+-- rebuild of the core tables.
+INSERT INTO marts.listing_observations
+SELECT l.file_sha256, l.position,
+       coalesce(f.snapshot_date, f.ingested_at::DATE), f.snapshot_date,
+       l.upvotes, l.comments, now()::TIMESTAMP
+FROM raw.listings l
+JOIN raw.dump_files f USING (file_sha256)
+ANTI JOIN marts.listing_observations o USING (file_sha256, position)
+ORDER BY l.file_sha256, l.position;
+
+CREATE OR REPLACE VIEW marts.paper_history AS
+SELECT pl.paper_id,
+       o.observed_on,
+       bool_and(o.snapshot_date IS NOT NULL) AS snapshot_date_known,
+       max(o.upvotes) AS upvotes,
+       max(o.comments) AS comments,
+       count(*)::INTEGER AS appearances,
+       list(DISTINCT o.file_sha256 ORDER BY o.file_sha256) AS files
+FROM marts.listing_observations o
+JOIN core.paper_listings pl USING (file_sha256, position)
+GROUP BY pl.paper_id, o.observed_on;
+
+CREATE OR REPLACE VIEW marts.trending AS
+WITH latest AS (SELECT max(observed_on) AS day FROM marts.paper_history),
+recent AS (
+    SELECT h.* FROM marts.paper_history h, latest
+    WHERE h.observed_on > latest.day - INTERVAL 30 DAY
+)
+SELECT r.paper_id,
+       p.title,
+       sum(r.appearances)::INTEGER AS appearances_30d,
+       count(*)::INTEGER AS snapshots_30d,
+       arg_max(r.upvotes, r.observed_on) AS upvotes_latest,
+       arg_max(r.upvotes, r.observed_on) - arg_min(r.upvotes, r.observed_on) AS upvote_gain_30d,
+       max(r.observed_on) AS last_observed
+FROM recent r JOIN core.papers p USING (paper_id)
+GROUP BY r.paper_id, p.title
+ORDER BY upvote_gain_30d DESC NULLS LAST, appearances_30d DESC, upvotes_latest DESC NULLS LAST,
+         r.paper_id;
+
+CREATE OR REPLACE VIEW marts.papers_with_repos AS
+SELECT p.paper_id, p.title, p.published_date, p.arxiv_id, p.organization, p.upvotes,
+       p.first_seen, p.last_seen,
+       list(r.repo ORDER BY lower(r.repo)) AS repos,
+       list(r.url ORDER BY lower(r.repo)) AS repo_urls,
+       list(DISTINCT r.source ORDER BY r.source) AS repo_sources,
+       count(*)::INTEGER AS repo_count
+FROM core.papers p JOIN core.paper_repos r USING (paper_id)
+GROUP BY ALL;
+
+CREATE OR REPLACE VIEW marts.papers_by_organization AS
+SELECT org_handle, organization,
+       count(*)::INTEGER AS papers,
+       sum(listing_count)::INTEGER AS listings,
+       max(published_date) AS latest_published,
+       list(title ORDER BY published_date DESC NULLS LAST, title)[1:5] AS recent_titles
+FROM core.papers
+WHERE organization IS NOT NULL
+GROUP BY org_handle, organization;
+
+CREATE OR REPLACE VIEW marts.unresolved_papers AS
+SELECT p.paper_id, p.title, coalesce(m.status, 'not_checked') AS arxiv_status,
+       m.checked_at, m.error
+FROM core.papers p LEFT JOIN core.arxiv_matches m USING (paper_id)
+WHERE p.arxiv_id IS NULL;
+
+CREATE OR REPLACE VIEW marts.data_quality AS
+SELECT 'rejects_by_reason' AS metric, split_part(reason, ':', 1) AS detail,
+       count(*)::INTEGER AS count
+FROM raw.rejects GROUP BY 2
+UNION ALL
+SELECT 'files_by_status', status, count(*)::INTEGER FROM raw.dump_files GROUP BY 2
+UNION ALL
+SELECT 'files_without_snapshot_date', trim(split_part(snapshot_date_source, ':', 2)),
+       count(*)::INTEGER
+FROM raw.dump_files WHERE snapshot_date IS NULL AND status = 'loaded' GROUP BY 2
+UNION ALL
+SELECT 'unresolved_papers', arxiv_status, count(*)::INTEGER FROM marts.unresolved_papers GROUP BY 2;
