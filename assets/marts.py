@@ -8,8 +8,6 @@ from dagster import (
     AssetSpec,
     MaterializeResult,
     MetadataValue,
-    TableColumn,
-    TableSchema,
     asset,
     multi_asset,
 )
@@ -24,25 +22,15 @@ from assets.keys import (
 )
 from assets.metadata import table_metadata
 from assets.resources import PapersResource
-from pipeline.catalog import CATALOG, column_types
+from pipeline.catalog import CATALOG
 from pipeline.marts import MART_TABLES, load_marts
-from pipeline.warehouse import connect, publish_read_copy
+from pipeline.warehouse import publish_read_copy
 
 _UPSTREAM = [PAPER_REPOS, PAPER_LINKS, ARXIV_MATCHES, ARXIV_PAPERS]
 
 
 def _key(table: str) -> AssetKey:
     return AssetKey(table.split("."))
-
-
-def _column_schema(table: str, types: list[tuple[str, str]]) -> TableSchema:
-    described = CATALOG[table].columns
-    return TableSchema(
-        columns=[
-            TableColumn(name, data_type, description=described.get(name))
-            for name, data_type in types
-        ]
-    )
 
 
 @multi_asset(
@@ -64,16 +52,11 @@ def marts(context: AssetExecutionContext, papers: PapersResource) -> Iterator[Ma
     warehouse = papers.settings().warehouse_path
     added = load_marts(warehouse)
     context.log.info(f"{added} new observation(s) in marts.listing_observations")
-    with connect(warehouse, read_only=True) as con:
-        schemas = {table: column_types(con, table) for table in MART_TABLES}
     for table in MART_TABLES:
         yield MaterializeResult(
             asset_key=_key(table),
             metadata=table_metadata(warehouse, table)
-            | {
-                "dagster/column_schema": _column_schema(table, schemas[table]),
-                "observations_added": MetadataValue.int(added),
-            },
+            | {"observations_added": MetadataValue.int(added)},
         )
 
 
