@@ -14,10 +14,17 @@ from pipeline.ingest import landing_files
 
 
 def fingerprint_landing(landing_dir: Path) -> dict[str, str]:
-    """Relative path -> short fingerprint of (size, mtime) for every candidate file."""
+    """Relative path -> short fingerprint of (size, mtime) for every candidate file.
+
+    A file moved or deleted between listing the folder and reading its size is skipped:
+    people and fetchers move files in and out while the sensor looks, and one vanished
+    file must not fail the whole tick."""
     prints: dict[str, str] = {}
     for path in landing_files(landing_dir):
-        stat = path.stat()
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            continue
         token = f"{stat.st_size}:{stat.st_mtime_ns}".encode()
         prints[str(path.relative_to(landing_dir))] = hashlib.sha1(token).hexdigest()[:12]
     return prints

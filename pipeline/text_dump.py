@@ -116,7 +116,8 @@ def _read_header(lines: list[str]) -> _Header:
     for index, line in enumerate(lines):
         if not line:
             continue
-        if line.startswith(SUBSCRIBE) and len(line) > len(SUBSCRIBE) + 3:
+        glued = line[len(SUBSCRIBE) : len(SUBSCRIBE) + 1]
+        if line.startswith(SUBSCRIBE) and glued.isalnum() and len(line) > len(SUBSCRIBE) + 3:
             # The compact layout glues the first title to the Subscribe button.
             header.found, header.glued_title = True, line[len(SUBSCRIBE) :].strip()
             header.body_start = index + 1

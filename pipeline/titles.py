@@ -18,6 +18,7 @@ _DASHES = re.compile(r"[\u2010-\u2015\u2212\uFE58\uFE63\uFF0D]")
 _JOINING_HYPHEN = re.compile(r"(?<=[^\W\d_])-(?=[^\W\d_])")
 _NON_WORD = re.compile(r"[\W_]+")
 _LETTER_SPACE = re.compile(r"(?<=[^\W\d_]) (?=[^\W\d_])")
+_DIGIT_RUN = re.compile(r"(\d+)")
 _ROMAN = re.compile(r"^(?=[ivxlc])c{0,3}(xc|xl|l?x{0,3})(ix|iv|v?i{0,3})$")
 _PART_MARKERS = frozenset(
     {"part", "chapter", "vol", "volume", "phase", "stage", "level", "book", "episode", "round"}
@@ -63,9 +64,10 @@ def title_words(title: str) -> list[str]:
 
 def title_key(title: str) -> str:
     """Grouping key: words with letter-to-letter spaces removed, so `Pre training`,
-    `Pre-training` and `Pretraining` agree, while spaces beside digits stay
-    (`Llama 3 1B` must not become `Llama 31B`)."""
-    spaced = _NON_WORD.sub(" ", _JOINING_HYPHEN.sub("", fold(title))).strip()
+    `Pre-training` and `Pretraining` agree, while every run of digits stands apart
+    (`GPT-3` and `GPT3` agree, but `Llama 3 1B` must not become `Llama 31B`)."""
+    words = _NON_WORD.sub(" ", _JOINING_HYPHEN.sub("", fold(title)))
+    spaced = " ".join(_DIGIT_RUN.sub(r" \1 ", words).split())
     return _LETTER_SPACE.sub("", spaced)
 
 
