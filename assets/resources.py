@@ -4,12 +4,19 @@ Values default to the environment (CONTRACT.md), so the CLI, the UI and the sche
 all agree; a test or a launchpad run can override the paths as resource config.
 """
 
-from dataclasses import replace
-from pathlib import Path
+import os
 
 from dagster import ConfigurableResource
 
 from pipeline.settings import Settings
+
+# Resource field -> the environment variable it stands in for.
+_ENV_OF_FIELD = {
+    "landing_dir": "PAPERS_LANDING_DIR",
+    "warehouse": "PAPERS_WAREHOUSE",
+    "raw_archive": "PAPERS_RAW_ARCHIVE",
+    "read_copy": "PAPERS_READ_COPY",
+}
 
 
 class PapersResource(ConfigurableResource):
@@ -18,12 +25,16 @@ class PapersResource(ConfigurableResource):
     landing_dir: str | None = None
     warehouse: str | None = None
     raw_archive: str | None = None
+    read_copy: str | None = None
 
     def settings(self) -> Settings:
-        settings = Settings.from_env()
-        overrides = {
-            "landing_dir": self.landing_dir,
-            "warehouse_path": self.warehouse,
-            "raw_archive_dir": self.raw_archive,
-        }
-        return replace(settings, **{k: Path(v) for k, v in overrides.items() if v is not None})
+        """The environment's settings with this resource's paths standing in for their
+        variables. Resolving them together (rather than patching the finished settings)
+        keeps derived defaults beside an overridden warehouse: the read copy of a test's
+        warehouse must not replace the project's own `warehouse/papers_read.duckdb`."""
+        env = dict(os.environ)
+        for field, variable in _ENV_OF_FIELD.items():
+            value = getattr(self, field)
+            if value is not None:
+                env[variable] = value
+        return Settings.from_env(env)

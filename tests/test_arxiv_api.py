@@ -3,8 +3,10 @@ zero-hit pages and `id_list` look-ups."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -16,7 +18,9 @@ from pipeline.arxiv_api import (
     title_phrase_query,
     title_words_query,
 )
-from pipeline.http_client import PoliteSession, RequestFailed
+from pipeline.clients import arxiv_client
+from pipeline.http_client import OfflineError, PoliteSession, RequestFailed
+from pipeline.settings import Settings
 from tests.arxiv_server import ATOM_TYPE, PATH, FakeArxiv, FakePaper, empty_feed, render_feed
 from tests.local_server import LocalServer, Reply
 
@@ -108,7 +112,11 @@ def test_feed_with_namespaces_declared_on_the_root_parses_the_same() -> None:
     assert (page.total_results, page.start_index, page.items_per_page) == (25, 10, 10)
     assert not page.complete
     (record,) = page.records
-    assert (record.arxiv_id, record.version, record.title) == ("math/0309136", 1, "Knots and Things")
+    assert (record.arxiv_id, record.version, record.title) == (
+        "math/0309136",
+        1,
+        "Knots and Things",
+    )
     assert record.authors == ["A. Author"]
     assert record.doi is None and record.comment is None
 
@@ -231,12 +239,18 @@ def test_fetch_records_a_failed_batch_and_goes_on(
     assert len(fake.requests) == 2
 
 
-def test_requests_are_spaced_by_the_interval(client: ArxivClient, fake: FakeArxiv) -> None:
-    for _ in range(5):
-        client.search('ti:"graphs"')
+def test_requests_are_spaced_by_the_interval(fake: FakeArxiv) -> None:
+    interval = 0.15
+    with PoliteSession(user_agent="test", min_interval_s=interval) as session:
+        client = ArxivClient(session, fake.url)
+        for _ in range(3):
+            client.search('ti:"graphs"')  # one hit
+        client.search('ti:"no such title"')  # zero hits: asked twice
+        client.fetch(["2401.01234", "2403.05678"], batch_size=1)
     times = [r.at for r in fake.requests]
-    assert len(times) == 5
-    assert min(b - a for a, b in zip(times, times[1:], strict=False)) >= INTERVAL - 0.005
+    assert len(times) == 7
+    # Arrival times at the server: allow a little jitter on loopback.
+    assert min(b - a for a, b in itertools.pairwise(times)) >= interval - 0.015
 
 
 def test_titles_are_cleaned_into_queries_the_parser_accepts(client: ArxivClient) -> None:
@@ -257,4 +271,24 @@ def test_max_results_is_bounded(client: ArxivClient) -> None:
         client.search('ti:"graphs"', max_results=0)
     with pytest.raises(ValueError):
         client.search('ti:"graphs"', max_results=2001)
+    assert client.requests_made == 0
+
+
+def test_a_client_from_settings_is_paced_and_identified(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {
+            "PAPERS_WAREHOUSE": str(tmp_path / "w.duckdb"),
+            "ARXIV_API_URL": "http://127.0.0.1:9/api/query",
+            "ARXIV_MIN_INTERVAL_S": "0.25",
+            "PAPERS_OFFLINE": "1",
+            "PAPERS_CONTACT": "ops@example.org",
+        }
+    )
+    client = arxiv_client(settings)
+    assert client.api_url == "http://127.0.0.1:9/api/query"
+    assert client.session.min_interval_s == 0.25
+    assert "ops@example.org" in client.session.user_agent
+    with pytest.raises(OfflineError):
+        client.search('ti:"graphs"')
+    assert client.fetch(["2401.01234"]).failed["2401.01234"].startswith("PAPERS_OFFLINE")
     assert client.requests_made == 0
