@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from pipeline.http_client import OfflineError, PoliteSession, RequestFailed, retry_after_seconds
@@ -31,7 +33,7 @@ def test_requests_are_spaced_by_the_interval_and_identify_us(local_server: Local
         for _ in range(4):
             assert session.get(f"{local_server.url}/q").text == "ok"
     times = [r.at for r in local_server.requests]
-    assert min(b - a for a, b in zip(times, times[1:], strict=False)) >= 0.19
+    assert min(b - a for a, b in itertools.pairwise(times)) >= 0.19
     assert all("mailto:test@example.org" in r.headers["User-Agent"] for r in local_server.requests)
     assert session.requests_made == 4
 
