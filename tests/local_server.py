@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from pipeline.http_client import PoliteSession
+
 
 @dataclass(frozen=True)
 class Request:
@@ -115,3 +117,17 @@ class LocalServer:
                 pass
 
         return _Handler
+
+
+def quick_session(**overrides: object) -> PoliteSession:
+    """A polite client with test-sized waits (override any field), identified as a test."""
+    options: dict[str, object] = {
+        "user_agent": "papers-warehouse-test (+mailto:test@example.org)",
+        "min_interval_s": 0.05,
+        "timeout_s": 0.5,
+        "max_retries": 3,
+        "backoff_base_s": 0.01,
+        "max_backoff_s": 2.0,
+    }
+    options.update(overrides)
+    return PoliteSession(**options)  # type: ignore[arg-type]

@@ -29,7 +29,7 @@ from tests.arxiv_server import (
     empty_feed,
     error_reply,
 )
-from tests.local_server import LocalServer, Reply, Request
+from tests.local_server import LocalServer, Reply, Request, quick_session
 
 INTERVAL = 0.05
 
@@ -130,16 +130,7 @@ def record(arxiv_id: str, title: str, abstract: str = "", version: int = 1) -> A
 
 
 def _session(**overrides: object) -> PoliteSession:
-    options: dict[str, object] = {
-        "user_agent": "papers-warehouse-test (+mailto:test@example.org)",
-        "min_interval_s": INTERVAL,
-        "timeout_s": 0.5,
-        "max_retries": 3,
-        "backoff_base_s": 0.01,
-        "max_backoff_s": 2.0,
-    }
-    options.update(overrides)
-    return PoliteSession(**options)  # type: ignore[arg-type]
+    return quick_session(**({"min_interval_s": INTERVAL} | overrides))
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from tests.hf_server import (
     day_items,
     generated_items,
 )
-from tests.local_server import LocalServer, Reply
+from tests.local_server import LocalServer, Reply, quick_session
 
 START = datetime(2026, 11, 20, 10, 0, 0, tzinfo=UTC)
 
@@ -34,16 +34,8 @@ def _clock() -> Iterator[datetime]:
 
 
 def _session(**overrides: object) -> PoliteSession:
-    options: dict[str, object] = {
-        "user_agent": "papers-warehouse-test (+mailto:test@example.org)",
-        "min_interval_s": 0.02,
-        "timeout_s": 0.3,
-        "max_retries": 2,
-        "backoff_base_s": 0.01,
-        "max_backoff_s": 2.0,
-    }
-    options.update(overrides)
-    return PoliteSession(**options)  # type: ignore[arg-type]
+    quick = {"min_interval_s": 0.02, "timeout_s": 0.3, "max_retries": 2}
+    return quick_session(**(quick | overrides))
 
 
 @pytest.fixture

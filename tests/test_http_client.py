@@ -7,20 +7,11 @@ import itertools
 import pytest
 
 from pipeline.http_client import OfflineError, PoliteSession, RequestFailed, retry_after_seconds
-from tests.local_server import LocalServer, Reply
+from tests.local_server import LocalServer, Reply, quick_session
 
 
 def _session(**overrides: object) -> PoliteSession:
-    options: dict[str, object] = {
-        "user_agent": "papers-warehouse-test (+mailto:test@example.org)",
-        "min_interval_s": 0.05,
-        "timeout_s": 0.5,
-        "max_retries": 3,
-        "backoff_base_s": 0.01,
-        "max_backoff_s": 2.0,
-    }
-    options.update(overrides)
-    return PoliteSession(**options)  # type: ignore[arg-type]
+    return quick_session(**overrides)
 
 
 def _ok(_request: object) -> Reply:
