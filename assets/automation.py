@@ -6,7 +6,6 @@ should not begin calling external services by itself. README says how to switch 
 
 import hashlib
 import json
-import os
 
 from dagster import (
     AssetSelection,
@@ -24,23 +23,9 @@ from dagster import (
 
 from assets.resources import PapersResource
 from pipeline.landing import fingerprint_landing
+from pipeline.settings import Settings
 
 REFRESH_GROUPS = ("raw", "core", "enrichment", "marts")
-
-
-def _sensor_interval_s() -> int:
-    """Least seconds between two landing-sensor ticks: `PAPERS_SENSOR_INTERVAL_S`, default
-    30 (an end-to-end test uses a short interval). Read when the code location loads."""
-    raw = os.environ.get("PAPERS_SENSOR_INTERVAL_S", "").strip()
-    if not raw:
-        return 30
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise ValueError(f"PAPERS_SENSOR_INTERVAL_S must be a whole number, got {raw!r}") from exc
-    if value < 1:
-        raise ValueError(f"PAPERS_SENSOR_INTERVAL_S must be at least 1, got {value}")
-    return value
 
 
 # In one process: the steps share one DuckDB file and run one after another anyway, and
@@ -66,7 +51,7 @@ def daily_refresh(context: ScheduleEvaluationContext) -> RunRequest:
 
 @sensor(
     job=refresh_job,
-    minimum_interval_seconds=_sensor_interval_s(),
+    minimum_interval_seconds=Settings.from_env().sensor_interval_s,
     default_status=DefaultSensorStatus.STOPPED,
     description="Starts refresh when new files appear in the landing folder.",
 )

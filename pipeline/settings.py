@@ -64,6 +64,7 @@ class Settings:
     contact: str = "papers-warehouse@example.org"
     http_timeout_s: float = 30.0
     http_max_retries: int = 5
+    sensor_interval_s: int = 30
 
     @property
     def user_agent(self) -> str:
@@ -94,4 +95,5 @@ class Settings:
             contact=env.get("PAPERS_CONTACT") or cls.contact,
             http_timeout_s=_float(env, "PAPERS_HTTP_TIMEOUT_S", cls.http_timeout_s),
             http_max_retries=_int(env, "PAPERS_HTTP_MAX_RETRIES", cls.http_max_retries),
+            sensor_interval_s=max(1, _int(env, "PAPERS_SENSOR_INTERVAL_S", cls.sensor_interval_s)),
         )
