@@ -16,9 +16,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import requests
 
-from pipeline.arxiv_api import ArxivClient, ArxivRecord
-from pipeline.arxiv_match import ArxivMatcher, Resolution, TitleQuery
+from pipeline.arxiv_api import ArxivClient, ArxivRecord, FetchResult
+from pipeline.arxiv_match import ArxivMatcher, MatchRun, Resolution, TitleQuery
 from pipeline.core_tables import rebuild_links, rebuild_papers
 from pipeline.dedupe import merge_papers
 from pipeline.links import extract_urls, github_repo
@@ -134,10 +135,13 @@ def store_records(con: duckdb.DuckDBPyConnection, records: Iterable[ArxivRecord]
 def _stated_ids(con: duckdb.DuckDBPyConnection, checked_at: datetime) -> int:
     """Papers whose source (Hugging Face) states the arXiv ID need no search."""
     stated = con.execute(_SOURCE_IDS_SQL).fetchall()
+    # Any match to the stated ID stands, whatever found it: a paper merged by arXiv ID
+    # may keep a search's row, and rewriting it as `source` on the next run would make a
+    # re-run change rows.
     current = {
         row[0]: row[1]
         for row in con.execute(
-            "SELECT paper_id, arxiv_id FROM core.arxiv_matches WHERE method = 'source'"
+            "SELECT paper_id, arxiv_id FROM core.arxiv_matches WHERE status = 'matched'"
         ).fetchall()
     }
     rows = [
@@ -167,6 +171,23 @@ def _chunks(items: list[TitleQuery], size: int) -> Iterable[list[TitleQuery]]:
         yield items[start : start + size]
 
 
+def _transport_failure(exc: requests.RequestException) -> str:
+    return f"request failed: {type(exc).__name__}: {exc}"
+
+
+def _resolve_chunk(matcher: ArxivMatcher, chunk: list[TitleQuery]) -> MatchRun:
+    """The matcher's run, or every paper of the chunk `error` when a transport failure
+    escapes the session (a body cut off mid-read raises `ChunkedEncodingError`, which the
+    session neither retries nor turns into `RequestFailed`): a failing arXiv must not
+    fail the run, and the next run asks again."""
+    try:
+        return matcher.resolve(chunk)
+    except requests.RequestException as exc:
+        reason = _transport_failure(exc)
+        failed = [Resolution(q.paper_id, "error", error=reason) for q in chunk]
+        return MatchRun(resolutions=failed, records={}, requests=0)
+
+
 def _resolve(
     warehouse: Path,
     client: ArxivClient,
@@ -175,14 +196,18 @@ def _resolve(
     on_progress: Callable[[EnrichmentReport], None] | None,
 ) -> None:
     matcher = ArxivMatcher(client)
+    start = client.requests_made
     for chunk in _chunks(queries, CHUNK):
-        run = matcher.resolve(chunk)
+        run = _resolve_chunk(matcher, chunk)
         checked_at = _now()
+        # A record the search gave only in part (its fetch by ID failed) is not stored:
+        # it would never be completed. `_fetch_missing_records` asks for it again.
+        complete = [r for r in run.records.values() if r.is_complete]
         with open_writer(warehouse) as con, transaction(con):
             _upsert_matches(con, [_match_row(r, checked_at) for r in run.resolutions])
-            report.records_stored += store_records(con, run.records.values())
+            report.records_stored += store_records(con, complete)
         report.add(run.resolutions)
-        report.requests = client.requests_made
+        report.requests = client.requests_made - start
         if on_progress:
             on_progress(report)
 
@@ -201,11 +226,15 @@ def _fetch_missing_records(warehouse: Path, client: ArxivClient, report: Enrichm
         missing = [row[0] for row in con.execute(_MISSING_RECORDS_SQL).fetchall()]
     if not missing:
         return
-    fetched = client.fetch(missing)
+    before = client.requests_made
+    try:
+        fetched = client.fetch(missing)
+    except requests.RequestException as exc:  # see `_resolve_chunk`; retried next run
+        fetched = FetchResult(failed=dict.fromkeys(missing, _transport_failure(exc)))
     with open_writer(warehouse) as con, transaction(con):
         report.records_stored += store_records(con, fetched.records.values())
     report.counts["record_errors"] = len(fetched.failed) + len(fetched.invalid)
-    report.requests = client.requests_made
+    report.requests += client.requests_made - before
 
 
 def merge_same_arxiv_id(con: duckdb.DuckDBPyConnection) -> int:
