@@ -22,6 +22,7 @@ from typing import Literal
 from rapidfuzz import fuzz
 
 from pipeline.arxiv_api import (
+    MAX_RESULTS_PER_CALL,
     REQUEST_ERRORS,
     ArxivClient,
     ArxivError,
@@ -223,7 +224,10 @@ def assess(query: PreparedQuery, record: ArxivRecord) -> Candidate:
     """Compare one record with a query and decide whether it can be the same paper."""
     plain = plain_text(record.title)
     title_score, relation = _title_relation(query, plain, title_words(plain))
-    theirs = normalize(record.abstract) if record.abstract else ""
+    # Abstracts decide only between titles that could be ours; comparing them for every
+    # unrelated hit of a batch would cost more time than the request interval.
+    comparable = relation in ("same", "close", "contains")
+    theirs = normalize(record.abstract) if record.abstract and comparable else ""
     abstract_score = (
         abstract_similarity(query.abstract, theirs) if query.abstract and theirs else None
     )
@@ -428,6 +432,7 @@ class _Run:
         self.on_progress = on_progress
         self.final: dict[int, Resolution] = {}
         self.seen: dict[int, dict[str, ArxivRecord]] = {i: {} for i in range(len(items))}
+        self.fully_searched: set[int] = set()
         self.start_requests = self.client.requests_made
         self.start_empty = self.client.empty_retries
 
@@ -461,32 +466,63 @@ class _Run:
             if page is not None:
                 for i in indices:
                     self._judge(i, page, "batch_phrase", settle_on={"matched"})
+                if page.complete:
+                    self.fully_searched.update(indices)
             self._progress()
 
     def _singles(self) -> None:
-        pending = self._by_phrase(i for i in range(len(self.items)) if i not in self.final)
-        for phrase, indices in pending.items():
+        """A phrase query of its own for a title whose batch answer was cut short (a
+        complete batch answer already held every hit its phrase has); then words."""
+        pending = [i for i in range(len(self.items)) if i not in self.final]
+        for phrase, indices in self._by_phrase(
+            i for i in pending if i not in self.fully_searched
+        ).items():
             page = self._search(
                 title_phrase_query([phrase]), self.m.phrase_max_results, indices, "single_phrase"
             )
             if page is not None:
                 for i in indices:
                     self._judge(i, page, "single_phrase", settle_on={"matched", "ambiguous"})
-            left = [i for i in indices if i not in self.final]
-            if left:
-                self._words(left)
             self._progress()
+        self._words([i for i in pending if i not in self.final])
 
     def _words(self, indices: list[int]) -> None:
-        words = search_words(self.items[indices[0]].plain)
-        if not words:
-            for i in indices:
+        """Word-by-word queries, OR'ed in batches like the phrases; a title whose batch
+        answer was cut short is asked about again alone."""
+        searchable: dict[str, list[int]] = {}
+        for i in indices:
+            words = search_words(self.items[i].plain)
+            if words:
+                searchable.setdefault(title_words_query(words), []).append(i)
+            else:
                 self._judge_seen(i, "single_phrase")
+        queries = list(searchable)
+        for start in range(0, len(queries), self.m.batch_size):
+            batch = queries[start : start + self.m.batch_size]
+            members = [i for q in batch for i in searchable[q]]
+            self._words_batch(batch, members, searchable)
+            self._progress()
+
+    def _words_batch(
+        self, batch: list[str], members: list[int], searchable: dict[str, list[int]]
+    ) -> None:
+        combined = " OR ".join(f"({q})" for q in batch) if len(batch) > 1 else batch[0]
+        limit = min(MAX_RESULTS_PER_CALL, self.m.words_max_results * len(batch))
+        page = self._search(combined, limit, members, "words")
+        if page is None:
             return
-        page = self._search(title_words_query(words), self.m.words_max_results, indices, "words")
-        if page is not None:
-            for i in indices:
-                self._judge(i, page, "words", settle_on={"matched", "ambiguous", "not_found"})
+        final = {"matched", "ambiguous"} | ({"not_found"} if page.complete else set())
+        for i in members:
+            self._judge(i, page, "words", settle_on=final)
+        if len(batch) > 1 and not page.complete:
+            for q in batch:
+                left = [i for i in searchable[q] if i not in self.final]
+                if left:
+                    self._words_batch([q], left, searchable)
+        else:
+            for i in members:
+                if i not in self.final:
+                    self._judge_seen(i, "words")
 
     def _search(
         self, search_query: str, max_results: int, indices: list[int], method: Method

@@ -72,7 +72,7 @@ CATALOG: dict[str, TableDoc] = {
         {
             "status": "matched, not_found, ambiguous, error or pending.",
             "method": "source, batch_phrase, single_phrase, words or offline.",
-            "score": "Title similarity of the accepted candidate (0-100).",
+            "score": "Confidence 0-1: title similarity, averaged with the abstract's.",
         },
     ),
     "marts.listing_observations": TableDoc(

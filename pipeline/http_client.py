@@ -139,6 +139,9 @@ class PoliteSession:
             return f"timed out after {self.timeout_s:g} s", None
         except requests.ConnectionError as exc:
             return f"connection error: {type(exc).__name__}", None
+        except requests.RequestException as exc:
+            # A body cut off mid-answer (ChunkedEncodingError) and the like: transient.
+            return f"broken answer: {type(exc).__name__}", None
         wait = retry_after_seconds(response.headers)
         if response.status_code in RETRY_STATUSES:
             return f"HTTP {response.status_code}", wait

@@ -409,12 +409,12 @@ def breaker(fake: FakeArxiv, reply: Reply, when: Callable[[Request], bool]) -> d
 def test_a_failing_arxiv_leaves_papers_in_error_and_the_next_run_retries_only_them(
     fake: FakeArxiv, client: ArxivClient, tmp_path: Path, failure: str
 ) -> None:
-    """The batched first request succeeds and settles SPARSE; every later request (the
-    single searches for SELFPLAY and TACTILE) fails."""
+    """The batched phrase request succeeds and settles SPARSE; every later request (the
+    word-by-word search for SELFPLAY and TACTILE, one OR'ed request) fails."""
     fake.papers = [arxiv_sparse(), arxiv_selfplay()]
     entries = [(SPARSE, ABS_SPARSE), (SELFPLAY, ABS_SELFPLAY), (TACTILE, ABS_TACTILE)]
     settings = build(tmp_path, {"dump.txt": dump_text(entries)})
-    switch = breaker(fake, FAILURES[failure], lambda r: " OR " not in r.param("search_query"))
+    switch = breaker(fake, FAILURES[failure], lambda r: " AND " in r.param("search_query"))
 
     report = enrich(settings, client)  # completes: failures are recorded, not raised
     assert statuses(settings) == {
@@ -426,7 +426,7 @@ def test_a_failing_arxiv_leaves_papers_in_error_and_the_next_run_retries_only_th
     errors = rows(settings, "SELECT error FROM core.arxiv_matches WHERE status = 'error'")
     assert all(e[0] for e in errors)
     attempts = 1 if failure == "malformed_feed" else RETRIES + 1
-    assert len(fake.requests) == 1 + 2 * attempts
+    assert len(fake.requests) == 1 + attempts
     # Everything else is in place.
     assert rows(settings, "SELECT count(*) FROM core.papers") == [(3,)]
     assert rows(settings, "SELECT count(*) FROM core.paper_listings") == [(3,)]

@@ -91,3 +91,12 @@ def test_retry_after_forms() -> None:
     http_date = retry_after_seconds({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}, now=0)
     assert http_date is not None and http_date > 1e9
     assert retry_after_seconds({}) is None
+
+
+def test_an_answer_cut_off_mid_body_is_retried(local_server: LocalServer) -> None:
+    local_server.route("/q", _ok)
+    # Announces more bytes than it sends: the client sees the connection end mid-body.
+    local_server.queue("/q", Reply(200, "partial", headers={"Content-Length": "5000"}))
+    with _session() as session:
+        assert session.get(f"{local_server.url}/q").text == "ok"
+    assert session.retries == 1
