@@ -20,7 +20,7 @@ import duckdb
 import polars as pl
 
 from pipeline.cleaning import clean_listings, empty_listings, entries_frame
-from pipeline.hf_landing import read_sidecar
+from pipeline.hf_landing import read_sidecar, sidecar_path
 from pipeline.readers import read_raw_file
 from pipeline.records import NotADump, ParsedDump, Reject, excerpt
 from pipeline.warehouse import open_writer, transaction
@@ -73,16 +73,26 @@ def landing_files(landing_dir: Path) -> list[Path]:
     )
 
 
-def archive_raw(data: bytes, sha256: str, archive_dir: Path) -> Path:
-    """Keeps an immutable copy of the bytes under their hash (written once, read-only)."""
+def _write_once(target: Path, data: bytes) -> None:
+    if target.exists():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temp = target.with_name(target.name + ".tmp")
+    temp.unlink(missing_ok=True)  # a read-only leftover of a run killed mid-write
+    temp.write_bytes(data)
+    temp.chmod(0o444)
+    os.replace(temp, target)
+
+
+def archive_raw(data: bytes, sha256: str, archive_dir: Path, source: Path | None = None) -> Path:
+    """Keeps an immutable copy of the bytes under their hash (written once, read-only),
+    with the fetch sidecar beside it when there is one, so that pointing
+    `PAPERS_LANDING_DIR` at the archive rebuilds the same warehouse."""
     target = archive_dir / sha256[:2] / sha256
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temp = target.with_suffix(".tmp")
-        temp.unlink(missing_ok=True)  # a read-only leftover of a run killed mid-write
-        temp.write_bytes(data)
-        temp.chmod(0o444)
-        os.replace(temp, target)
+    _write_once(target, data)
+    sidecar = sidecar_path(source) if source is not None else None
+    if sidecar is not None and sidecar.is_file():
+        _write_once(sidecar_path(target), sidecar.read_bytes())
     return target
 
 
@@ -253,7 +263,7 @@ def ingest_landing(
                     continue
                 known.add(sha)
                 known_names.add((sha, path.name))
-                loaded = _read(path, data, sha, archive_raw(data, sha, archive_dir), today)
+                loaded = _read(path, data, sha, archive_raw(data, sha, archive_dir, path), today)
                 report.files.append(_outcome(loaded))
                 yield loaded
 
