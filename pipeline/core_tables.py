@@ -1,8 +1,9 @@
-"""Derived `core.*` tables, rebuilt with SQL from the listings and their paper keys.
+"""Derived `core.*` tables, computed with SQL from the listings and their paper keys.
 
-Rebuilding (rather than patching) makes a re-run reproduce exactly the same rows, and
-DuckDB does it for a million listings in seconds. What is expensive, reading files,
-choosing papers and scanning abstracts for links, is done once per new file elsewhere.
+A paper's row is recomputed from all its listings whenever a refresh touches it (and
+only then), so a re-run reproduces exactly the same rows and one new dump costs in
+proportion to its size. What is expensive, reading files, choosing papers and scanning
+abstracts for links, is done once per new file elsewhere.
 
 How a paper's values are chosen (deterministic, independent of arrival order): listings
 are ordered newest snapshot first (unknown snapshot dates last), then by file hash and
@@ -18,42 +19,38 @@ import polars as pl
 
 from pipeline.links import github_repo, repos_and_links
 
-_ORDER = "ORDER BY snapshot_date DESC NULLS LAST, file_sha256, position"
-
-PAPER_LISTINGS_SQL = """
-DELETE FROM core.paper_listings;
-INSERT INTO core.paper_listings
-SELECT k.paper_id, l.file_sha256, l.position
-FROM raw.listings l JOIN core.title_keys k USING (title_key)
-ORDER BY k.paper_id, l.file_sha256, l.position;
-"""
+_NEWEST_FIRST = "f.snapshot_date DESC NULLS LAST, l.file_sha256, l.position"
+_STATED = (
+    "published_date",
+    "authors_count",
+    "org_handle",
+    "organization",
+    "comments",
+    "upvotes",
+    "arxiv_id",
+)
 
 
 def _stated(column: str) -> str:
-    return f"first({column} {_ORDER}) FILTER (WHERE {column} IS NOT NULL) AS {column}"
+    return f"arg_min({column}, rank) FILTER (WHERE {column} IS NOT NULL) AS {column}"
 
 
-PAPERS_SQL = f"""
-DELETE FROM core.papers;
-INSERT INTO core.papers BY NAME
+# `rank` orders all listings once; arg_min then picks per paper without a sort per field.
+_PAPERS_SELECT = f"""
 WITH listed AS (
     SELECT pl.paper_id, l.*, f.snapshot_date,
-           coalesce(f.snapshot_date, f.ingested_at::DATE) AS seen_on
+           coalesce(f.snapshot_date, f.ingested_at::DATE) AS seen_on,
+           row_number() OVER (ORDER BY {_NEWEST_FIRST}) AS rank
     FROM core.paper_listings pl
     JOIN raw.listings l USING (file_sha256, position)
     JOIN raw.dump_files f USING (file_sha256)
+    WHERE {{scope}}
 ),
 stated AS (
     SELECT paper_id,
-           first(title {_ORDER}) AS title,
-           first(abstract {_ORDER}) AS abstract,
-           {_stated("published_date")},
-           {_stated("authors_count")},
-           {_stated("org_handle")},
-           {_stated("organization")},
-           {_stated("comments")},
-           {_stated("upvotes")},
-           {_stated("arxiv_id")},
+           arg_min(title, rank) AS title,
+           arg_min(abstract, rank) AS abstract,
+           {", ".join(_stated(c) for c in _STATED)},
            count(*)::INTEGER AS listing_count,
            min(seen_on) AS first_seen,
            max(seen_on) AS last_seen
@@ -62,7 +59,7 @@ stated AS (
 SELECT s.* REPLACE (coalesce(m.arxiv_id, s.arxiv_id) AS arxiv_id)
 FROM stated s
 LEFT JOIN core.arxiv_matches m ON m.paper_id = s.paper_id AND m.status = 'matched'
-ORDER BY s.paper_id;
+ORDER BY s.paper_id
 """
 
 PAPER_REPOS_SQL = """
@@ -103,9 +100,20 @@ WHERE l.file_sha256 NOT IN (SELECT file_sha256 FROM core.link_scanned_files)
 """
 
 
-def rebuild_papers(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(PAPER_LISTINGS_SQL)
-    con.execute(PAPERS_SQL)
+def rebuild_papers(con: duckdb.DuckDBPyConnection, paper_ids: list[str] | None = None) -> None:
+    """Recomputes `core.papers`: every paper, or only `paper_ids` (those a refresh
+    touched), so that one new dump does not recompute a million papers."""
+    if paper_ids is None:
+        con.execute("DELETE FROM core.papers")
+        con.execute("INSERT INTO core.papers BY NAME " + _PAPERS_SELECT.format(scope="true"))
+        return
+    con.register(
+        "touched_papers", pl.DataFrame({"paper_id": paper_ids}, schema={"paper_id": pl.String})
+    )
+    scope = "pl.paper_id IN (SELECT paper_id FROM touched_papers)"
+    con.execute("DELETE FROM core.papers WHERE paper_id IN (SELECT paper_id FROM touched_papers)")
+    con.execute("INSERT INTO core.papers BY NAME " + _PAPERS_SELECT.format(scope=scope))
+    con.unregister("touched_papers")
 
 
 def _stated_repos(listings: pl.DataFrame) -> pl.DataFrame:

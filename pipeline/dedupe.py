@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 import polars as pl
@@ -78,19 +78,35 @@ class _UnionFind:
 
 @dataclass
 class DedupeReport:
+    new_listings: int = 0
     new_keys: int = 0
     fuzzy_pairs: int = 0
     merged_papers: int = 0
+    touched_papers: list[str] = field(default_factory=list)
 
+
+# Listings not in `core.paper_listings` yet: those of the files loaded since last time.
+_UNASSIGNED_SQL = """
+CREATE OR REPLACE TEMP TABLE unassigned AS
+SELECT l.file_sha256, l.position, l.title_key, l.title, l.abstract
+FROM raw.listings l ANTI JOIN core.paper_listings pl USING (file_sha256, position)
+WHERE l.title_key IS NOT NULL
+"""
 
 _NEW_KEYS_SQL = f"""
 SELECT title_key,
        arg_min(title, (file_sha256, position)) AS sample_title,
        left(arg_min(abstract, (file_sha256, position)), {ABSTRACT_SAMPLE}) AS sample_abstract
-FROM raw.listings l
-WHERE title_key IS NOT NULL
-  AND NOT EXISTS (SELECT 1 FROM core.title_keys k WHERE k.title_key = l.title_key)
+FROM unassigned u
+ANTI JOIN core.title_keys k USING (title_key)
 GROUP BY title_key
+"""
+
+_ASSIGN_LISTINGS_SQL = """
+INSERT INTO core.paper_listings
+SELECT k.paper_id, u.file_sha256, u.position
+FROM unassigned u JOIN core.title_keys k USING (title_key)
+ORDER BY k.paper_id, u.file_sha256, u.position
 """
 
 _BLOCKS = (
@@ -148,12 +164,27 @@ def _verified_pairs(con: duckdb.DuckDBPyConnection) -> Iterable[dict[str, str | 
 
 
 def assign_papers(con: duckdb.DuckDBPyConnection) -> DedupeReport:
-    """Gives every title key not yet in `core.title_keys` a paper, merging by typo.
-    Runs inside the caller's transaction."""
+    """Maps every listing not yet mapped to a paper: by title key, giving new keys a
+    paper (merging typo variants). Runs inside the caller's transaction; the report
+    names the papers touched, for `core.papers` to recompute."""
+    con.execute(_UNASSIGNED_SQL)
+    report = DedupeReport()
+    report.merged_papers, merged_into = _assign_new_keys(con, report)
+    con.execute(_ASSIGN_LISTINGS_SQL)
+    touched = con.execute(
+        """SELECT DISTINCT k.paper_id FROM unassigned u JOIN core.title_keys k USING (title_key)"""
+    ).fetchall()
+    report.new_listings = con.execute("SELECT count(*) FROM unassigned").fetchall()[0][0]
+    report.touched_papers = sorted({row[0] for row in touched} | merged_into)
+    con.execute("DROP TABLE unassigned")
+    return report
+
+
+def _assign_new_keys(con: duckdb.DuckDBPyConnection, report: DedupeReport) -> tuple[int, set[str]]:
     new = _new_keys(con)
-    report = DedupeReport(new_keys=new.height)
+    report.new_keys = new.height
     if new.is_empty():
-        return report
+        return 0, set()
     con.register("new_keys", new)
     key_ids = dict(zip(new["title_key"], new["key_id"], strict=True))
     links = _UnionFind()
@@ -177,8 +208,7 @@ def assign_papers(con: duckdb.DuckDBPyConnection) -> DedupeReport:
     con.execute("INSERT INTO core.title_keys BY NAME SELECT * FROM assigned_keys")
     con.unregister("assigned_keys")
     con.unregister("new_keys")
-    report.merged_papers = merge_papers(con, merges, "title typo variant")
-    return report
+    return merge_papers(con, merges, "title typo variant"), {min(g) for g in merges}
 
 
 # After a merge, a paper keeps the best arXiv outcome among those of the ids it absorbed.
@@ -217,5 +247,10 @@ def merge_papers(con: duckdb.DuckDBPyConnection, groups: list[set[str]], reason:
             "UPDATE core.paper_aliases SET paper_id = ? WHERE paper_id = ?",
             [(new, old) for old, new in moves],
         )
+        con.executemany(
+            "UPDATE core.paper_listings SET paper_id = ? WHERE paper_id = ?",
+            [(new, old) for old, new in moves],
+        )
+        con.executemany("DELETE FROM core.papers WHERE paper_id = ?", [(old,) for old, _ in moves])
         con.execute(_FOLD_MATCHES_SQL)
     return len(moves)

@@ -64,6 +64,7 @@ class EnrichmentReport:
     records_stored: int = 0
     merged_papers: int = 0
     offline: bool = False
+    touched: set[str] = field(default_factory=set)
 
     def add(self, resolutions: Iterable[Resolution]) -> None:
         for resolution in resolutions:
@@ -74,11 +75,13 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def _upsert_matches(con: duckdb.DuckDBPyConnection, rows: list[tuple[object, ...]]) -> None:
+def _upsert_matches(con: duckdb.DuckDBPyConnection, rows: list[tuple[object, ...]]) -> set[str]:
+    """Writes match rows; returns the papers now matched, whose `arxiv_id` may change."""
     if not rows:
-        return
+        return set()
     con.executemany("DELETE FROM core.arxiv_matches WHERE paper_id = ?", [(r[0],) for r in rows])
     con.executemany("INSERT INTO core.arxiv_matches VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    return {str(row[0]) for row in rows if row[1] == "matched"}
 
 
 def _match_row(resolution: Resolution, checked_at: datetime) -> tuple[object, ...]:
@@ -132,7 +135,7 @@ def store_records(con: duckdb.DuckDBPyConnection, records: Iterable[ArxivRecord]
     return len(rows)
 
 
-def _stated_ids(con: duckdb.DuckDBPyConnection, checked_at: datetime) -> int:
+def _stated_ids(con: duckdb.DuckDBPyConnection, checked_at: datetime) -> set[str]:
     """Papers whose source (Hugging Face) states the arXiv ID need no search."""
     stated = con.execute(_SOURCE_IDS_SQL).fetchall()
     # Any match to the stated ID stands, whatever found it: a paper merged by arXiv ID
@@ -149,8 +152,7 @@ def _stated_ids(con: duckdb.DuckDBPyConnection, checked_at: datetime) -> int:
         for paper_id, arxiv_id in stated
         if current.get(paper_id) != arxiv_id
     ]
-    _upsert_matches(con, rows)
-    return len(rows)
+    return _upsert_matches(con, rows)
 
 
 def _to_resolve(
@@ -159,7 +161,9 @@ def _to_resolve(
     """Papers to ask arXiv about, after recording the IDs sources state; counts the
     papers whose outcome is already known as cache hits."""
     with open_writer(warehouse) as con, transaction(con):
-        report.from_source = _stated_ids(con, now)
+        stated = _stated_ids(con, now)
+        report.from_source = len(stated)
+        report.touched |= stated
         rows = con.execute(_TO_RESOLVE_SQL, [now - timedelta(days=recheck_days)]).fetchall()
         total = con.execute("SELECT count(*) FROM core.papers").fetchall()[0][0]
     report.cache_hits = total - len(rows) - report.from_source
@@ -204,7 +208,9 @@ def _resolve(
         # it would never be completed. `_fetch_missing_records` asks for it again.
         complete = [r for r in run.records.values() if r.is_complete]
         with open_writer(warehouse) as con, transaction(con):
-            _upsert_matches(con, [_match_row(r, checked_at) for r in run.resolutions])
+            report.touched |= _upsert_matches(
+                con, [_match_row(r, checked_at) for r in run.resolutions]
+            )
             report.records_stored += store_records(con, complete)
         report.add(run.resolutions)
         report.requests = client.requests_made - start
@@ -237,14 +243,15 @@ def _fetch_missing_records(warehouse: Path, client: ArxivClient, report: Enrichm
     report.requests += client.requests_made - before
 
 
-def merge_same_arxiv_id(con: duckdb.DuckDBPyConnection) -> int:
+def merge_same_arxiv_id(con: duckdb.DuckDBPyConnection) -> tuple[int, set[str]]:
     """Papers resolved to one arXiv ID are one paper: merged under the smallest id, their
-    listings keeping their lineage."""
+    listings keeping their lineage. Returns the merges and the surviving ids."""
     groups = con.execute(
         """SELECT list(paper_id ORDER BY paper_id) FROM core.arxiv_matches
            WHERE status = 'matched' GROUP BY arxiv_id HAVING count(*) > 1"""
     ).fetchall()
-    return merge_papers(con, [set(g[0]) for g in groups], "same arXiv ID")
+    merged = [set(g[0]) for g in groups]
+    return merge_papers(con, merged, "same arXiv ID"), {min(g) for g in merged}
 
 
 def enrich_with_arxiv(
@@ -264,7 +271,8 @@ def enrich_with_arxiv(
         _resolve(warehouse, client, queries, report, on_progress)
         _fetch_missing_records(warehouse, client, report)
     with open_writer(warehouse) as con, transaction(con):
-        report.merged_papers = merge_same_arxiv_id(con)
-        rebuild_papers(con)
-        rebuild_links(con)
+        report.merged_papers, survivors = merge_same_arxiv_id(con)
+        if report.touched or survivors:
+            rebuild_papers(con, sorted(report.touched | survivors))
+            rebuild_links(con)
     return report

@@ -15,10 +15,10 @@ from pipeline.warehouse import open_writer, transaction
 
 
 def load_papers(warehouse: Path) -> DedupeReport:
-    """Assigns new listings to papers and rebuilds `core.papers` and its lineage."""
+    """Maps new listings to papers and recomputes the papers they touched."""
     with open_writer(warehouse) as con, transaction(con):
         report = assign_papers(con)
-        rebuild_papers(con)
+        rebuild_papers(con, report.touched_papers)
     return report
 
 
