@@ -2,11 +2,13 @@
 
 Listings whose titles share a `title_key` are one paper. Beyond that, two keys join when
 their titles differ only by a typo (`titles.typo_variant`) and their abstracts agree.
-Candidate pairs come from blocking on the first and last `BLOCK_CHARS` characters of the
-key: a single typo leaves one end intact, so no all-pairs comparison is needed, and a
-new dump is compared with the existing keys in the warehouse without re-reading old raw
-files. The blocks are computed from the keys at query time, so a warehouse written with
-another block width is still compared correctly.
+Candidate pairs come from word-position signatures: a typo variant has the same words
+but for at most two positions, so when positions are dealt into five groups (position
+mod 5), at least three groups are identical. Each title gets one signature per choice of
+three groups (ten), stored in `core.title_signatures`; titles sharing a signature are
+the only pairs compared. So there is no all-pairs comparison, the number of pairs grows
+with the data rather than its square, and a new dump is compared with the existing keys
+without re-reading old raw files.
 
 A paper's id is the smallest `key_id` among its keys, a hash of the key's text: the
 same input gives the same ids whatever order the files arrived in. When a merge gives a
@@ -16,6 +18,7 @@ paper a new id, the old one is kept in `core.paper_aliases`.
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -25,19 +28,31 @@ from rapidfuzz import fuzz
 
 from pipeline.titles import title_words, typo_variant
 
-MIN_FUZZY_KEY = 24
-# One edit (substitution, insertion, deletion, swap of neighbours) touches at most two
-# adjacent characters; in a key longer than 2 * BLOCK_CHARS + 1 characters it cannot
-# reach both the first and the last BLOCK_CHARS, so one of the two blocks always agrees.
-# (With 16-character blocks a typo in the middle of a 24-31 character key, such as
-# `Reinforcement Lerning for Robots`, was never compared.)
-BLOCK_CHARS = (MIN_FUZZY_KEY - 2) // 2
+SIGNATURE_GROUPS = 5
+_GROUP_CHOICES = tuple(itertools.combinations(range(SIGNATURE_GROUPS), 3))
+MIN_TYPO_WORDS = 4
+# A signature shared by more titles than this is too generic to point at a typo.
+MAX_SIGNATURE_TITLES = 50
 ABSTRACT_SAMPLE = 600
 ABSTRACT_AGREEMENT = 90.0
 
 
 def key_id(title_key: str) -> str:
     return "p" + hashlib.sha256(title_key.encode("utf-8")).hexdigest()[:16]
+
+
+def signatures(title: str) -> list[int]:
+    """The title's word-position signatures (none below `MIN_TYPO_WORDS` words, which
+    `typo_variant` never merges): two titles that may be typo variants share one."""
+    words = title_words(title)
+    if len(words) < MIN_TYPO_WORDS:
+        return []
+    out = []
+    for choice in _GROUP_CHOICES:
+        kept = [w for i, w in enumerate(words) if i % SIGNATURE_GROUPS in choice]
+        text = f"{len(words)}|{choice}|{' '.join(kept)}".encode()
+        out.append(int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big") >> 1)
+    return out
 
 
 def abstracts_agree(a: str | None, b: str | None) -> bool:
@@ -109,35 +124,29 @@ FROM unassigned u JOIN core.title_keys k USING (title_key)
 ORDER BY k.paper_id, u.file_sha256, u.position
 """
 
-_BLOCKS = (
-    f"left(title_key, {BLOCK_CHARS}) AS block_prefix, "
-    f"right(title_key, {BLOCK_CHARS}) AS block_suffix"
-)
-
 _CANDIDATES_SQL = f"""
-WITH new AS (
-    SELECT * EXCLUDE (block_prefix, block_suffix), {_BLOCKS}
-    FROM new_keys WHERE length(title_key) >= {MIN_FUZZY_KEY}
+WITH generic AS (
+    SELECT signature FROM (
+        SELECT signature FROM new_signatures
+        UNION ALL
+        SELECT signature FROM core.title_signatures
+    )
+    GROUP BY signature HAVING count(*) > {MAX_SIGNATURE_TITLES}
 ),
-old AS (
-    SELECT * EXCLUDE (block_prefix, block_suffix), {_BLOCKS}
-    FROM core.title_keys WHERE length(title_key) >= {MIN_FUZZY_KEY}
-),
+new AS (SELECT * FROM new_signatures ANTI JOIN generic USING (signature)),
 pairs AS (
-    SELECT n.title_key AS a, o.title_key AS b FROM new n JOIN old o USING (block_prefix)
+    SELECT DISTINCT n.title_key AS a, o.title_key AS b
+    FROM new n JOIN core.title_signatures o USING (signature)
     UNION
-    SELECT n.title_key, o.title_key FROM new n JOIN old o USING (block_suffix)
-    UNION
-    SELECT n.title_key, m.title_key FROM new n JOIN new m USING (block_prefix)
-    WHERE n.title_key < m.title_key
-    UNION
-    SELECT n.title_key, m.title_key FROM new n JOIN new m USING (block_suffix)
+    SELECT DISTINCT n.title_key, m.title_key
+    FROM new n JOIN new m USING (signature)
     WHERE n.title_key < m.title_key
 ),
 samples AS (
-    SELECT title_key, sample_title, sample_abstract, NULL::VARCHAR AS paper_id FROM new
+    SELECT title_key, sample_title, sample_abstract, NULL::VARCHAR AS paper_id FROM new_keys
     UNION ALL
-    SELECT title_key, sample_title, sample_abstract, paper_id FROM old
+    SELECT k.title_key, k.sample_title, k.sample_abstract, k.paper_id
+    FROM core.title_keys k SEMI JOIN pairs p ON p.b = k.title_key
 )
 SELECT p.a, p.b, sa.sample_title AS title_a, sa.sample_abstract AS abstract_a,
        sb.sample_title AS title_b, sb.sample_abstract AS abstract_b, sb.paper_id AS paper_b
@@ -147,14 +156,23 @@ JOIN samples sb ON sb.title_key = p.b
 """
 
 
-def _new_keys(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    keys = con.sql(_NEW_KEYS_SQL).pl()
-    fuzzy = pl.col("title_key").str.len_chars() >= MIN_FUZZY_KEY
-    return keys.with_columns(
-        pl.col("title_key").map_elements(key_id, return_dtype=pl.String).alias("key_id"),
-        pl.when(fuzzy).then(pl.col("title_key").str.head(BLOCK_CHARS)).alias("block_prefix"),
-        pl.when(fuzzy).then(pl.col("title_key").str.tail(BLOCK_CHARS)).alias("block_suffix"),
+def _new_keys(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Creates the temp table `new_keys` and the frame `new_signatures`; returns the
+    new keys with their key ids."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE new_keys AS {_NEW_KEYS_SQL}")
+    rows = con.execute("SELECT title_key, sample_title FROM new_keys").fetchall()
+    keys = [row[0] for row in rows]
+    sigs = [signatures(row[1] or "") for row in rows]
+    frame = (
+        pl.DataFrame(
+            {"title_key": keys, "signature": sigs},
+            schema={"title_key": pl.String, "signature": pl.List(pl.Int64)},
+        )
+        .explode("signature")
+        .drop_nulls("signature")
     )
+    con.register("new_signatures", frame)
+    return {key: key_id(key) for key in keys}
 
 
 def _verified_pairs(con: duckdb.DuckDBPyConnection) -> Iterable[dict[str, str | None]]:
@@ -181,12 +199,38 @@ def assign_papers(con: duckdb.DuckDBPyConnection) -> DedupeReport:
 
 
 def _assign_new_keys(con: duckdb.DuckDBPyConnection, report: DedupeReport) -> tuple[int, set[str]]:
-    new = _new_keys(con)
-    report.new_keys = new.height
-    if new.is_empty():
+    key_ids = _new_keys(con)
+    report.new_keys = len(key_ids)
+    if key_ids:
+        paper_of, merges = _cluster(con, key_ids, report)
+        assigned = pl.DataFrame(
+            {
+                "title_key": list(key_ids),
+                "key_id": list(key_ids.values()),
+                "paper_id": [paper_of[key] for key in key_ids],
+            },
+            schema={"title_key": pl.String, "key_id": pl.String, "paper_id": pl.String},
+        )
+        con.register("assigned_keys", assigned)
+        con.execute(
+            """INSERT INTO core.title_keys BY NAME
+               SELECT n.title_key, a.key_id, a.paper_id, n.sample_title, n.sample_abstract
+               FROM new_keys n JOIN assigned_keys a USING (title_key)"""
+        )
+        con.execute("INSERT INTO core.title_signatures SELECT * FROM new_signatures")
+        con.unregister("assigned_keys")
+    con.unregister("new_signatures")
+    con.execute("DROP TABLE new_keys")
+    if not key_ids:
         return 0, set()
-    con.register("new_keys", new)
-    key_ids = dict(zip(new["title_key"], new["key_id"], strict=True))
+    return merge_papers(con, merges, "title typo variant"), {min(g) for g in merges}
+
+
+def _cluster(
+    con: duckdb.DuckDBPyConnection, key_ids: dict[str, str], report: DedupeReport
+) -> tuple[dict[str, str], list[set[str]]]:
+    """Each new key's paper: the smallest id among itself, the new keys it is a typo
+    variant of and the existing papers it joins; plus the existing papers to merge."""
     links = _UnionFind()
     for key in key_ids:
         links.find(key)
@@ -201,14 +245,7 @@ def _assign_new_keys(con: duckdb.DuckDBPyConnection, report: DedupeReport) -> tu
         paper_of.update({k: paper_id for k in group if k in key_ids})
         if len(existing) > 1 or (existing and paper_id not in existing):
             merges.append(existing | {paper_id})
-    assigned = new.with_columns(
-        pl.col("title_key").replace_strict(paper_of, return_dtype=pl.String).alias("paper_id")
-    )
-    con.register("assigned_keys", assigned)
-    con.execute("INSERT INTO core.title_keys BY NAME SELECT * FROM assigned_keys")
-    con.unregister("assigned_keys")
-    con.unregister("new_keys")
-    return merge_papers(con, merges, "title typo variant"), {min(g) for g in merges}
+    return paper_of, merges
 
 
 # After a merge, a paper keeps the best arXiv outcome among those of the ids it absorbed.

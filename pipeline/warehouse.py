@@ -75,10 +75,12 @@ CREATE TABLE IF NOT EXISTS core.title_keys (
     title_key VARCHAR PRIMARY KEY,
     key_id VARCHAR NOT NULL,
     paper_id VARCHAR NOT NULL,
-    block_prefix VARCHAR,
-    block_suffix VARCHAR,
     sample_title VARCHAR,
     sample_abstract VARCHAR
+);
+CREATE TABLE IF NOT EXISTS core.title_signatures (
+    title_key VARCHAR NOT NULL,
+    signature BIGINT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS core.paper_aliases (
     old_paper_id VARCHAR NOT NULL,

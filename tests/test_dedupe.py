@@ -19,12 +19,11 @@ import pytest
 
 from pipeline import quality
 from pipeline.dedupe import (
-    BLOCK_CHARS,
-    MIN_FUZZY_KEY,
     abstracts_agree,
     key_id,
     merge_papers,
     same_paper,
+    signatures,
 )
 from pipeline.refresh import RefreshReport, refresh
 from pipeline.settings import Settings
@@ -480,13 +479,10 @@ def test_typo_variant_with_larger_id_keeps_the_existing_id(warehouse: Warehouse)
     assert warehouse.rows("SELECT count(*) FROM core.paper_aliases") == [(0,)]
 
 
-def test_typo_anywhere_in_a_short_fuzzy_key_is_found(warehouse: Warehouse) -> None:
-    """Blocking must leave one end of the key intact for any single edit: a typo in the
-    middle of a key just over MIN_FUZZY_KEY characters is the hard case."""
+def test_typo_anywhere_in_a_short_title_is_found(warehouse: Warehouse) -> None:
+    """Signatures must find a typo in any word, even in the shortest title that may
+    merge: a typo in the middle of a four-word title is the hard case."""
     title = "Reinforcement Learning for Robots"
-    key = title_key(title)
-    assert MIN_FUZZY_KEY <= len(key) < 2 * 16  # too short for two disjoint 16-char blocks
-    assert len(key) > 2 * BLOCK_CHARS + 1
     typo = "Reinforcement Lerning for Robots"  # the edit sits in the middle of the key
     warehouse.land("1.txt", dump_text([Listing(title, abstract("robots"))]))
     warehouse.refresh()
@@ -589,3 +585,14 @@ def test_merge_papers_moves_keys_and_chains_aliases() -> None:
         ("p3", "p1"),
     ]
     assert merge_papers(con, [], "test") == 0
+
+
+def test_typo_variants_share_a_signature_and_other_titles_rarely_do() -> None:
+    base = "Sparse Mixture of Experts for Long Context Retrieval Models"
+    one_typo = "Sparse Mixture of Experts for Long Contxet Retrieval Models"
+    two_typos = "Sparse Mixtrue of Experts for Long Context Retreival Models"
+    other = "Dense Mixture of Agents for Short Context Ranking Models"
+    assert set(signatures(base)) & set(signatures(one_typo))
+    assert set(signatures(base)) & set(signatures(two_typos))
+    assert not set(signatures(base)) & set(signatures(other))
+    assert signatures("Three Word Title") == []
