@@ -1,8 +1,9 @@
 """Typed, normalized listings with polars: what `raw.listings` stores for each entry.
 
-Text is NFC with every run of whitespace (no-break and zero-width spaces included)
-collapsed to one space; counts are integers; dates are DATEs, year-less ones resolved
-with the snapshot year of their file and left null when that year is unknown.
+Text is NFC with every run of whitespace (no-break spaces included) collapsed to one
+space and zero-width characters dropped; counts are integers; dates are DATEs, year-less
+ones resolved with the snapshot year of their file and left null when that year is
+unknown.
 """
 
 from __future__ import annotations
@@ -34,7 +35,10 @@ LISTING_SCHEMA: dict[str, pl.DataType] = {
     "title_key": pl.String(),
 }
 _TEXT_COLUMNS = ("title", "abstract", "org_handle", "organization", "published_text")
-_SPACES = r"[\s\u00a0\u2007\u202f\u200b\u2060\ufeff]+"
+# Only what must change: runs of spaces, any other whitespace, zero-width characters.
+# (A pattern matching every single space costs a replacement per word.)
+_ODD_SPACES = r"\s{2,}|[^\S ]"
+_ZERO_WIDTH = r"[\u200b\u2060\ufeff]"
 _ENTRY_FIELDS = [f.name for f in fields(Entry)]
 
 
@@ -49,8 +53,14 @@ def entries_frame(file_sha256: str, parsed: ParsedDump) -> pl.DataFrame:
 
 
 def _normalized_text(column: str) -> pl.Expr:
-    text = pl.col(column).str.normalize("NFC").str.replace_all(_SPACES, " ").str.strip_chars()
-    return pl.when(text == "").then(None).otherwise(text).alias(column)
+    text = (
+        pl.col(column)
+        .str.normalize("NFC")
+        .str.replace_all(_ZERO_WIDTH, "")
+        .str.replace_all(_ODD_SPACES, " ")
+        .str.strip_chars()
+    )
+    return text.replace("", None).alias(column)
 
 
 def _resolved_date() -> pl.Expr:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -41,18 +42,24 @@ def key_id(title_key: str) -> str:
     return "p" + hashlib.sha256(title_key.encode("utf-8")).hexdigest()[:16]
 
 
+def _stable_hash(text: str) -> int:
+    """A cheap hash that is the same in every process (Python's own `hash` is not). A
+    rare collision only adds a candidate pair, which verification then rejects."""
+    data = text.encode()
+    return (zlib.crc32(data) & 0x7FFFFFFF) << 32 | zlib.adler32(data)  # fits a BIGINT
+
+
 def signatures(title: str) -> list[int]:
     """The title's word-position signatures (none below `MIN_TYPO_WORDS` words, which
     `typo_variant` never merges): two titles that may be typo variants share one."""
     words = title_words(title)
     if len(words) < MIN_TYPO_WORDS:
         return []
-    out = []
-    for choice in _GROUP_CHOICES:
-        kept = [w for i, w in enumerate(words) if i % SIGNATURE_GROUPS in choice]
-        text = f"{len(words)}|{choice}|{' '.join(kept)}".encode()
-        out.append(int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big") >> 1)
-    return out
+    groups = [" ".join(words[g::SIGNATURE_GROUPS]) for g in range(SIGNATURE_GROUPS)]
+    return [
+        _stable_hash(f"{len(words)}|{a}{b}{c}|{groups[a]}|{groups[b]}|{groups[c]}")
+        for a, b, c in _GROUP_CHOICES
+    ]
 
 
 def abstracts_agree(a: str | None, b: str | None) -> bool:

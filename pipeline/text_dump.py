@@ -54,9 +54,9 @@ BOILERPLATE = (
     "byak and the research community",
 )
 _MAX_TITLE = 500
-# Any run of whitespace, including the no-break, narrow and zero-width spaces and stray
-# byte-order marks that copies of web pages carry (the same set as cleaning.py).
-_SPACES = re.compile(r"[\s\u00a0\u2007\u202f\u200b\u2060\ufeff]+")
+# Zero-width characters and stray byte-order marks that copies of web pages carry are
+# dropped, as cleaning.py drops them; every unicode space is folded by str.split.
+_ZERO_WIDTH = re.compile(r"[\u200b\u2060\ufeff]")
 # A header-less text is read as a listing only with this much evidence (seed titles are
 # at most 169 characters and 22 words, abstracts at least 475 characters).
 _MIN_HEADERLESS_ENTRIES = 3
@@ -92,7 +92,9 @@ def parse_date_line(line: str) -> DateText | None:
 def squeeze(line: str) -> str:
     """A line with its spacing made plain: a no-break space between `Oct` and `20`, or
     before `7 authors`, must not stop the date or author count from being recognised."""
-    return _SPACES.sub(" ", line).strip()
+    if _ZERO_WIDTH.search(line):
+        line = _ZERO_WIDTH.sub("", line)
+    return " ".join(line.split())  # str.split knows every unicode space, and is fast
 
 
 def is_boilerplate(line: str) -> bool:
