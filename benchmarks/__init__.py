@@ -1,0 +1,1 @@
+"""Benchmarks: synthetic dumps and timing scripts (not tests; run them with `python -m`)."""
