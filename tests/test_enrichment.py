@@ -30,15 +30,9 @@ from pipeline.titles import title_key
 from tests.arxiv_server import ATOM_TYPE, PATH, FakeArxiv, FakePaper
 from tests.hf_server import api_bytes, day_items
 from tests.local_server import LocalServer, Reply, Request
+from tests.test_dedupe import Listing
+from tests.test_dedupe import dump_text as shared_dump_text
 
-HEADER = (
-    "new",
-    "Get trending papers in your email inbox!",
-    "Subscribe",
-    "Daily Papers",
-    "byAK and the research community",
-    "Nov 25",
-)
 RETRIES = 2  # the session's retries: a failure must outlast RETRIES + 1 attempts
 SEARCH_METHODS = {"batch_phrase", "single_phrase", "words"}
 
@@ -148,9 +142,8 @@ def decoys() -> list[FakePaper]:
 
 
 def dump_text(entries: list[tuple[str, str]]) -> str:
-    """A text dump: the page header and day, then title and abstract blocks."""
-    blocks = [*HEADER, *(line for entry in entries for line in entry)]
-    return "\n\n".join(blocks) + "\n"
+    """A text dump of (title, abstract) entries, without metadata blocks."""
+    return shared_dump_text([Listing(title, abstract) for title, abstract in entries])
 
 
 def build(root: Path, files: dict[str, str | bytes]) -> Settings:
