@@ -35,10 +35,12 @@ def _stated(column: str) -> str:
     return f"arg_min({column}, rank) FILTER (WHERE {column} IS NOT NULL) AS {column}"
 
 
-# `rank` orders all listings once; arg_min then picks per paper without a sort per field.
+# `rank` orders the listings once, on narrow columns only (a million abstracts carried
+# through the sort would cost gigabytes); arg_min then picks per paper without a sort
+# per field, and the title and abstract are joined from the chosen listing at the end.
 _PAPERS_SELECT = f"""
 WITH listed AS (
-    SELECT pl.paper_id, l.*, f.snapshot_date,
+    SELECT pl.paper_id, l.file_sha256, l.position, {", ".join(f"l.{c}" for c in _STATED)},
            coalesce(f.snapshot_date, f.ingested_at::DATE) AS seen_on,
            row_number() OVER (ORDER BY {_NEWEST_FIRST}) AS rank
     FROM core.paper_listings pl
@@ -48,16 +50,19 @@ WITH listed AS (
 ),
 stated AS (
     SELECT paper_id,
-           arg_min(title, rank) AS title,
-           arg_min(abstract, rank) AS abstract,
+           arg_min(file_sha256, rank) AS first_file,
+           arg_min(position, rank) AS first_position,
            {", ".join(_stated(c) for c in _STATED)},
            count(*)::INTEGER AS listing_count,
            min(seen_on) AS first_seen,
            max(seen_on) AS last_seen
     FROM listed GROUP BY paper_id
 )
-SELECT s.* REPLACE (coalesce(m.arxiv_id, s.arxiv_id) AS arxiv_id)
+SELECT s.* EXCLUDE (first_file, first_position)
+           REPLACE (coalesce(m.arxiv_id, s.arxiv_id) AS arxiv_id),
+       l.title, l.abstract
 FROM stated s
+JOIN raw.listings l ON l.file_sha256 = s.first_file AND l.position = s.first_position
 LEFT JOIN core.arxiv_matches m ON m.paper_id = s.paper_id AND m.status = 'matched'
 ORDER BY s.paper_id
 """

@@ -185,6 +185,11 @@ CONTRACT_TABLES = (
 )
 
 
+# DuckDB's share of memory; beyond it, large sorts and joins spill to disk instead of
+# growing the process (its default is 80% of the machine).
+MEMORY_LIMIT = os.environ.get("PAPERS_DUCKDB_MEMORY_LIMIT") or "3GB"
+
+
 class WarehouseLocked(RuntimeError):
     """Another process kept the database open for writing longer than we would wait."""
 
@@ -205,7 +210,9 @@ def connect(
     delay = 0.05
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=read_only)
+            con = duckdb.connect(
+                str(path), read_only=read_only, config={"memory_limit": MEMORY_LIMIT}
+            )
             break
         except duckdb.Error as exc:
             if not _is_lock_error(exc):
