@@ -27,21 +27,14 @@ from pipeline.refresh import refresh
 from pipeline.settings import Settings
 from pipeline.warehouse import connect
 from tests.dagster_processes import PROJECT_ROOT, DagsterDeployment
+from tests.test_dagster import CORE_ASSET_TABLES
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(170)]
 
 SAMPLES = PROJECT_ROOT / "warehouse" / "samples"
 SENSOR = "landing_sensor"
 SENSOR_INTERVAL_S = 2  # PAPERS_SENSOR_INTERVAL_S; the daemon itself ticks every ~5 s
-COMPARED_TABLES = (
-    "raw.dump_files",
-    "raw.listings",
-    "raw.rejects",
-    "core.papers",
-    "core.paper_listings",
-    "core.paper_repos",
-    "core.paper_links",
-)
+COMPARED_TABLES = sorted(CORE_ASSET_TABLES)
 RUN_TIMEOUT_S = 90
 
 
