@@ -52,6 +52,8 @@ def core_papers(
         f"{report.merged_papers} paper id(s) merged"
     )
     run_metadata = {
+        "listings_mapped": MetadataValue.int(report.new_listings),
+        "papers_recomputed": MetadataValue.int(len(report.touched_papers)),
         "new_title_keys": MetadataValue.int(report.new_keys),
         "typo_pairs_merged": MetadataValue.int(report.fuzzy_pairs),
         "paper_ids_merged": MetadataValue.int(report.merged_papers),

@@ -407,16 +407,6 @@ class ArxivMatcher:
         return run.result()
 
 
-def resolve_titles(
-    client: ArxivClient,
-    queries: Sequence[TitleQuery],
-    on_progress: ProgressCallback | None = None,
-    **options: int,
-) -> MatchRun:
-    """One-call form of `ArxivMatcher(client, **options).resolve(queries, on_progress)`."""
-    return ArxivMatcher(client, **options).resolve(queries, on_progress)
-
-
 class _Run:
     """State of one `resolve` call: which queries are settled and what was seen."""
 

@@ -13,7 +13,7 @@ from dataclasses import fields
 import polars as pl
 
 from pipeline.records import Entry, ParsedDump
-from pipeline.text_dump import MONTHS
+from pipeline.text_dump import MONTHS, ZERO_WIDTH_CHARS
 from pipeline.titles import title_key
 
 LISTING_SCHEMA: dict[str, pl.DataType] = {
@@ -38,7 +38,7 @@ _TEXT_COLUMNS = ("title", "abstract", "org_handle", "organization", "published_t
 # Only what must change: runs of spaces, any other whitespace, zero-width characters.
 # (A pattern matching every single space costs a replacement per word.)
 _ODD_SPACES = r"\s{2,}|[^\S ]"
-_ZERO_WIDTH = r"[\u200b\u2060\ufeff]"
+_ZERO_WIDTH = f"[{ZERO_WIDTH_CHARS}]"
 _ENTRY_FIELDS = [f.name for f in fields(Entry)]
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from bs4 import BeautifulSoup, SoupStrainer
 
+from pipeline.arxiv_ids import parse_arxiv_id
 from pipeline.records import Entry, NotADump, ParsedDump, Reject, excerpt
 
 LAYOUT_JSON = "hf_api_json"
@@ -32,14 +33,6 @@ PROPS_TARGET = "DailyPapers"
 _SNIFF_CHARS = 8192
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}\b")
 
-# New-style IDs: YYMM.NNNN from 0704 to 1412, YYMM.NNNNN from 1501. Old style:
-# archive(.XX)/YYMMNNN from 1991 to 2007. Either may carry a version suffix.
-_NEW_ID = re.compile(r"(?P<yymm>\d{4})\.(?P<num>\d{4,5})(?:v\d+)?")
-_OLD_ID = re.compile(
-    r"(?P<archive>[a-z]+(?:-[a-z]+)*)(?:\.[A-Za-z]{2})?/(?P<yy>\d{2})(?P<mm>\d{2})(?P<num>\d{3})"
-    r"(?:v\d+)?"
-)
-
 
 class HtmlStructureError(NotADump):
     """A Hugging Face page whose structure no longer holds the data where we read it."""
@@ -48,25 +41,8 @@ class HtmlStructureError(NotADump):
 def normalize_arxiv_id(raw: object) -> str | None:
     """The arXiv ID in its preferred form (no version, no old-style subject class), or
     None when `raw` is not a well-formed ID: a wrong ID is worse than none downstream."""
-    if not isinstance(raw, str):
-        return None
-    text = raw.strip()
-    new = _NEW_ID.fullmatch(text)
-    if new:
-        yymm, num = new["yymm"], new["num"]
-        month = int(yymm[2:])
-        if not 1 <= month <= 12 or yymm < "0704":
-            return None
-        if len(num) != (4 if yymm <= "1412" else 5):
-            return None
-        return f"{yymm}.{num}"
-    old = _OLD_ID.fullmatch(text)
-    if old:
-        yy, month = int(old["yy"]), int(old["mm"])
-        if not 1 <= month <= 12 or not (yy >= 91 or yy <= 7):
-            return None
-        return f"{old['archive']}/{old['yy']}{old['mm']}{old['num']}"
-    return None
+    parsed = parse_arxiv_id(raw) if isinstance(raw, str) else None
+    return parsed.id if parsed else None
 
 
 def _text(value: object) -> str | None:

@@ -56,7 +56,8 @@ BOILERPLATE = (
 _MAX_TITLE = 500
 # Zero-width characters and stray byte-order marks that copies of web pages carry are
 # dropped, as cleaning.py drops them; every unicode space is folded by str.split.
-_ZERO_WIDTH = re.compile(r"[\u200b\u2060\ufeff]")
+ZERO_WIDTH_CHARS = "\u200b\u2060\ufeff"
+_ZERO_WIDTH = re.compile(f"[{ZERO_WIDTH_CHARS}]")
 # A header-less text is read as a listing only with this much evidence (seed titles are
 # at most 169 characters and 22 words, abstracts at least 475 characters).
 _MIN_HEADERLESS_ENTRIES = 3

@@ -15,7 +15,6 @@ from pipeline.arxiv_match import (
     MatchRun,
     TitleQuery,
     normalize,
-    resolve_titles,
     search_words,
     strip_tex,
     verify,
@@ -369,7 +368,7 @@ def test_thirty_titles_take_a_handful_of_requests(local_server: LocalServer) -> 
     fake = FakeArxiv(local_server, papers)
     queries = [TitleQuery(f"p{i}", p.title) for i, p in enumerate(papers)]
     with _session() as session:
-        run = resolve_titles(ArxivClient(session, fake.url), queries, batch_size=8)
+        run = ArxivMatcher(ArxivClient(session, fake.url), batch_size=8).resolve(queries)
     assert [r.arxiv_id for r in run.resolutions] == [p.arxiv_id for p in papers]
     assert {r.method for r in run.resolutions} == {"batch_phrase"}
     assert run.requests == len(fake.requests) == 4  # ceil(30 / 8)
