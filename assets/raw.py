@@ -58,7 +58,12 @@ def raw_dumps(
 ) -> Iterator[MaterializeResult]:
     """Scans the landing folder and loads every file content not yet in the warehouse."""
     settings = papers.settings()
-    report = ingest_landing(settings.landing_dir, settings.warehouse_path, settings.raw_archive_dir)
+    report = ingest_landing(
+        settings.landing_dir,
+        settings.warehouse_path,
+        settings.raw_archive_dir,
+        workers=settings.ingest_workers,
+    )
     context.log.info(
         f"{len(report.files)} new file(s) of {report.scanned} scanned: "
         f"{report.listings} listings, {report.rejects} rejects, "
@@ -67,6 +72,8 @@ def raw_dumps(
     for outcome in report.files:
         if outcome.status == "quarantined":
             context.log.warning(f"quarantined {outcome.file_name}: {outcome.error}")
+    for name in report.changed:
+        context.log.warning(f"{name} changed while it was being read; left for the next run")
     run_metadata = _report_metadata(report)
     for key in (DUMP_FILES, LISTINGS, REJECTS):
         metadata = table_metadata(settings.warehouse_path, table_name(key))

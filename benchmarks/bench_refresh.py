@@ -30,7 +30,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -61,9 +61,10 @@ class StepStopped(Exception):
 
 
 class RssSampler:
-    """Samples this process's resident set size in a background thread and keeps the
-    peaks (of the phase and of the current step). Over `limit`, it signals the main
-    thread (SIGUSR1) so that `step_guard` stops the step."""
+    """Samples the resident set size of this process and its children (the ingest
+    workers) in a background thread and keeps the peaks (of the phase and of the current
+    step). Over `limit`, it signals the main thread (SIGUSR1) so that `step_guard` stops
+    the step."""
 
     def __init__(self, limit: int | None = None, interval_s: float = SAMPLE_INTERVAL_S) -> None:
         self._process = psutil.Process()
@@ -72,10 +73,17 @@ class RssSampler:
         self._main = threading.main_thread().ident or 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
-        self.start = self.peak = self.step_peak = self._process.memory_info().rss
+        self.start = self.peak = self.step_peak = self._rss()
+
+    def _rss(self) -> int:
+        total = self._process.memory_info().rss
+        for child in self._process.children(recursive=True):
+            with suppress(psutil.Error):  # a worker that just ended
+                total += child.memory_info().rss
+        return total
 
     def _sample(self) -> None:
-        rss = self._process.memory_info().rss
+        rss = self._rss()
         self.peak, self.step_peak = max(self.peak, rss), max(self.step_peak, rss)
         if self._limit and rss > self._limit and not self.tripped:
             self.tripped = True
@@ -88,7 +96,7 @@ class RssSampler:
 
     def new_step(self) -> None:
         """Starts a new per-step peak (`step_peak`); `peak` keeps the phase's."""
-        self.step_peak = self._process.memory_info().rss
+        self.step_peak = self._rss()
         self.tripped = False
 
     def __enter__(self) -> RssSampler:
@@ -197,7 +205,12 @@ def run_refresh(settings: Settings, limits: Limits) -> PhaseResult:
         start = time.perf_counter()
         ingest = run_step(
             "ingest",
-            lambda: ingest_landing(settings.landing_dir, warehouse, settings.raw_archive_dir),
+            lambda: ingest_landing(
+                settings.landing_dir,
+                warehouse,
+                settings.raw_archive_dir,
+                workers=settings.ingest_workers,
+            ),
             rss,
             limits,
         )

@@ -14,7 +14,7 @@ import polars as pl
 
 from pipeline.records import Entry, ParsedDump
 from pipeline.text_dump import MONTHS, ZERO_WIDTH_CHARS
-from pipeline.titles import title_key
+from pipeline.titles import on_non_ascii, title_keys
 
 LISTING_SCHEMA: dict[str, pl.DataType] = {
     "file_sha256": pl.String(),
@@ -52,10 +52,14 @@ def entries_frame(file_sha256: str, parsed: ParsedDump) -> pl.DataFrame:
     )
 
 
+def _nfc(texts: pl.Series) -> pl.Series:
+    return on_non_ascii(texts, lambda s: s.str.normalize("NFC"))
+
+
 def _normalized_text(column: str) -> pl.Expr:
     text = (
         pl.col(column)
-        .str.normalize("NFC")
+        .map_batches(_nfc, return_dtype=pl.String)
         .str.replace_all(_ZERO_WIDTH, "")
         .str.replace_all(_ODD_SPACES, " ")
         .str.strip_chars()
@@ -85,25 +89,15 @@ def _resolved_date() -> pl.Expr:
     return pl.coalesce(pl.col("published_date"), parsed).alias("published_date")
 
 
-def with_title_keys(frame: pl.DataFrame) -> pl.DataFrame:
-    """Adds `title_key`, computing it once per distinct title (dumps repeat titles)."""
-    titles = frame.get_column("title").unique().drop_nulls()
-    keys = pl.DataFrame(
-        {"title": titles, "title_key": [title_key(t) for t in titles]},
-        schema={"title": pl.String(), "title_key": pl.String()},
-    )
-    return frame.drop("title_key", strict=False).join(keys, on="title", how="left")
-
-
 def clean_listings(frame: pl.DataFrame) -> pl.DataFrame:
     """Cleaned listings in `raw.listings` column order."""
     cleaned = frame.with_columns(
         *(_normalized_text(c) for c in _TEXT_COLUMNS),
         pl.col("authors").list.eval(pl.element().str.normalize("NFC").str.strip_chars()),
     ).with_columns(_resolved_date())
-    return with_title_keys(cleaned).select(
-        pl.col(name).cast(dtype) for name, dtype in LISTING_SCHEMA.items()
-    )
+    return cleaned.with_columns(
+        pl.col("title").map_batches(title_keys, return_dtype=pl.String).alias("title_key")
+    ).select(pl.col(name).cast(dtype) for name, dtype in LISTING_SCHEMA.items())
 
 
 def empty_listings() -> pl.DataFrame:

@@ -19,7 +19,6 @@ import polars as pl
 
 from pipeline.links import github_repo, repos_and_links
 
-_NEWEST_FIRST = "f.snapshot_date DESC NULLS LAST, l.file_sha256, l.position"
 _STATED = (
     "published_date",
     "authors_count",
@@ -35,17 +34,21 @@ def _stated(column: str) -> str:
     return f"arg_min({column}, rank) FILTER (WHERE {column} IS NOT NULL) AS {column}"
 
 
-# `rank` orders the listings once, on narrow columns only (a million abstracts carried
-# through the sort would cost gigabytes); arg_min then picks per paper without a sort
-# per field, and the title and abstract are joined from the chosen listing at the end.
+# `rank` orders listings without sorting them: files are ranked (a few thousand rows),
+# and a listing's rank is its file's rank then its position. arg_min then picks per
+# paper, and only the chosen listing's title and abstract are read, at the end.
 _PAPERS_SELECT = f"""
-WITH listed AS (
+WITH file_rank AS (
+    SELECT file_sha256, coalesce(snapshot_date, ingested_at::DATE) AS seen_on,
+           row_number() OVER (ORDER BY snapshot_date DESC NULLS LAST, file_sha256) AS file_rank
+    FROM raw.dump_files
+),
+listed AS (
     SELECT pl.paper_id, l.file_sha256, l.position, {", ".join(f"l.{c}" for c in _STATED)},
-           coalesce(f.snapshot_date, f.ingested_at::DATE) AS seen_on,
-           row_number() OVER (ORDER BY {_NEWEST_FIRST}) AS rank
+           f.seen_on, (f.file_rank << 32) + l.position AS rank
     FROM core.paper_listings pl
     JOIN raw.listings l USING (file_sha256, position)
-    JOIN raw.dump_files f USING (file_sha256)
+    JOIN file_rank f USING (file_sha256)
     WHERE {{scope}}
 ),
 stated AS (
@@ -64,7 +67,6 @@ SELECT s.* EXCLUDE (first_file, first_position)
 FROM stated s
 JOIN raw.listings l ON l.file_sha256 = s.first_file AND l.position = s.first_position
 LEFT JOIN core.arxiv_matches m ON m.paper_id = s.paper_id AND m.status = 'matched'
-ORDER BY s.paper_id
 """
 
 PAPER_REPOS_SQL = """

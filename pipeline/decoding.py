@@ -8,7 +8,7 @@ mark) and UTF-16/32 announced by their byte-order mark. Anything else would be a
 from __future__ import annotations
 
 import codecs
-import unicodedata
+import re
 
 from pipeline.records import NotADump
 
@@ -19,7 +19,8 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
-_TEXT_CONTROLS = frozenset("\t\n\r\f\v")
+# Control characters (category Cc) other than the ones text uses (tab, newlines, form feed).
+_BINARY_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 # Common binary formats, named so that the reason says what the file is. Some (a PDF, a
 # short PNG header) would otherwise pass for text in an unknown encoding.
 _MAGIC = (
@@ -48,10 +49,7 @@ def _strip_bom(data: bytes) -> tuple[bytes, str]:
 
 def _control_share(text: str) -> float:
     sample = text[:65536]
-    controls = sum(
-        1 for ch in sample if unicodedata.category(ch) == "Cc" and ch not in _TEXT_CONTROLS
-    )
-    return controls / max(1, len(sample))
+    return len(_BINARY_CONTROLS.findall(sample)) / max(1, len(sample))
 
 
 def decode_text(data: bytes) -> str:

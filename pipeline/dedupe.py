@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import zlib
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import duckdb
@@ -39,27 +37,39 @@ ABSTRACT_AGREEMENT = 90.0
 
 
 def key_id(title_key: str) -> str:
+    """A key's id: `p` and 16 hex digits of the key's SHA-256 (`_NEW_KEYS_SQL` computes
+    the same in DuckDB)."""
     return "p" + hashlib.sha256(title_key.encode("utf-8")).hexdigest()[:16]
 
 
-def _stable_hash(text: str) -> int:
-    """A cheap hash that is the same in every process (Python's own `hash` is not). A
-    rare collision only adds a candidate pair, which verification then rejects."""
-    data = text.encode()
-    return (zlib.crc32(data) & 0x7FFFFFFF) << 32 | zlib.adler32(data)  # fits a BIGINT
-
-
-def signatures(title: str) -> list[int]:
-    """The title's word-position signatures (none below `MIN_TYPO_WORDS` words, which
-    `typo_variant` never merges): two titles that may be typo variants share one."""
-    words = title_words(title)
-    if len(words) < MIN_TYPO_WORDS:
-        return []
-    groups = [" ".join(words[g::SIGNATURE_GROUPS]) for g in range(SIGNATURE_GROUPS)]
-    return [
-        _stable_hash(f"{len(words)}|{a}{b}{c}|{groups[a]}|{groups[b]}|{groups[c]}")
-        for a, b, c in _GROUP_CHOICES
-    ]
+# Signatures are computed in DuckDB, for a million titles at once. The words are those of
+# `titles.title_words`, near enough: a signature only proposes a pair, which
+# `_verified_pairs` then checks in Python. Each of the five groups is hashed once (MD5, the
+# same in every DuckDB version, unlike `hash`), and each choice of three groups combines
+# its groups' hashes with the word count and the choice, by shifts and XOR.
+_CHOICES_SQL = str(
+    [[i, a + 1, b + 1, c + 1] for i, (a, b, c) in enumerate(_GROUP_CHOICES)]
+)  # [choice, group, group, group], 1-based as DuckDB lists are
+SIGNATURES_SQL = f"""
+CREATE OR REPLACE TEMP TABLE new_signatures AS
+WITH worded AS (
+    SELECT title_key, regexp_extract_all(
+        regexp_replace(regexp_replace(lower(strip_accents(sample_title)),
+            '(\\p{{L}})-(\\p{{L}})', '\\1\\2', 'g'), '(\\p{{L}})-(\\p{{L}})', '\\1\\2', 'g'),
+        '[\\p{{L}}\\p{{N}}]+') AS words
+    FROM new_keys
+),
+grouped AS (
+    SELECT title_key, len(words) AS n,
+           [(md5_number(array_to_string(list_slice(words, g + 1, -1, {SIGNATURE_GROUPS}), ' '))
+             >> 67)::BIGINT
+            FOR g IN range({SIGNATURE_GROUPS})] AS h
+    FROM worded WHERE len(words) >= {MIN_TYPO_WORDS}
+)
+SELECT title_key,
+       xor(xor(xor(h[c[2]], h[c[3]] << 1), h[c[4]] << 2), n * 16 + c[1]) AS signature
+FROM grouped, unnest({_CHOICES_SQL}) AS choice(c)
+"""
 
 
 def abstracts_agree(a: str | None, b: str | None) -> bool:
@@ -69,10 +79,6 @@ def abstracts_agree(a: str | None, b: str | None) -> bool:
     norm_a = " ".join(title_words(a[:ABSTRACT_SAMPLE]))
     norm_b = " ".join(title_words(b[:ABSTRACT_SAMPLE]))
     return fuzz.ratio(norm_a, norm_b) >= ABSTRACT_AGREEMENT
-
-
-def same_paper(title_a: str, abstract_a: str | None, title_b: str, abstract_b: str | None) -> bool:
-    return typo_variant(title_a, title_b) and abstracts_agree(abstract_a, abstract_b)
 
 
 class _UnionFind:
@@ -110,18 +116,26 @@ class DedupeReport:
 # Listings not in `core.paper_listings` yet: those of the files loaded since last time.
 _UNASSIGNED_SQL = """
 CREATE OR REPLACE TEMP TABLE unassigned AS
-SELECT l.file_sha256, l.position, l.title_key, l.title, l.abstract
+SELECT l.file_sha256, l.position, l.title_key, l.title
 FROM raw.listings l ANTI JOIN core.paper_listings pl USING (file_sha256, position)
 WHERE l.title_key IS NOT NULL
 """
 
-_NEW_KEYS_SQL = f"""
+_NEW_KEYS_SQL = """
+CREATE OR REPLACE TEMP TABLE new_keys AS
 SELECT title_key,
-       arg_min(title, (file_sha256, position)) AS sample_title,
-       left(arg_min(abstract, (file_sha256, position)), {ABSTRACT_SAMPLE}) AS sample_abstract
+       'p' || left(sha256(title_key), 16) AS key_id,
+       arg_min(title, (file_sha256, position)) AS sample_title
 FROM unassigned u
 ANTI JOIN core.title_keys k USING (title_key)
 GROUP BY title_key
+"""
+
+# Each new key's paper: its own key id unless it was clustered with others.
+_INSERT_KEYS_SQL = """
+INSERT INTO core.title_keys BY NAME
+SELECT n.title_key, n.key_id, coalesce(c.paper_id, n.key_id) AS paper_id, n.sample_title
+FROM new_keys n LEFT JOIN clustered_keys c USING (title_key)
 """
 
 _ASSIGN_LISTINGS_SQL = """
@@ -131,61 +145,66 @@ FROM unassigned u JOIN core.title_keys k USING (title_key)
 ORDER BY k.paper_id, u.file_sha256, u.position
 """
 
+# Pairs of keys sharing a signature that is neither unique nor too generic: a new key
+# with an existing one, or two new keys. Narrowing to such signatures first keeps the
+# joins small: almost every signature of a million titles is unique.
 _CANDIDATES_SQL = f"""
-WITH generic AS (
+WITH shared AS (
     SELECT signature FROM (
         SELECT signature FROM new_signatures
         UNION ALL
         SELECT signature FROM core.title_signatures
     )
-    GROUP BY signature HAVING count(*) > {MAX_SIGNATURE_TITLES}
+    GROUP BY signature HAVING count(*) BETWEEN 2 AND {MAX_SIGNATURE_TITLES}
 ),
-new AS (SELECT * FROM new_signatures ANTI JOIN generic USING (signature)),
+new AS (SELECT * FROM new_signatures SEMI JOIN shared USING (signature)),
+old AS (SELECT * FROM core.title_signatures SEMI JOIN shared USING (signature)),
 pairs AS (
-    SELECT DISTINCT n.title_key AS a, o.title_key AS b
-    FROM new n JOIN core.title_signatures o USING (signature)
+    SELECT n.title_key AS a, o.title_key AS b
+    FROM new n JOIN old o USING (signature)
     UNION
-    SELECT DISTINCT n.title_key, m.title_key
+    SELECT n.title_key, m.title_key
     FROM new n JOIN new m USING (signature)
     WHERE n.title_key < m.title_key
 ),
 samples AS (
-    SELECT title_key, sample_title, sample_abstract, NULL::VARCHAR AS paper_id FROM new_keys
+    SELECT title_key, sample_title, NULL::VARCHAR AS paper_id FROM new_keys
     UNION ALL
-    SELECT k.title_key, k.sample_title, k.sample_abstract, k.paper_id
+    SELECT k.title_key, k.sample_title, k.paper_id
     FROM core.title_keys k SEMI JOIN pairs p ON p.b = k.title_key
 )
-SELECT p.a, p.b, sa.sample_title AS title_a, sa.sample_abstract AS abstract_a,
-       sb.sample_title AS title_b, sb.sample_abstract AS abstract_b, sb.paper_id AS paper_b
+SELECT p.a, p.b, sa.sample_title AS title_a, sb.sample_title AS title_b, sb.paper_id AS paper_b
 FROM pairs p
 JOIN samples sa ON sa.title_key = p.a
 JOIN samples sb ON sb.title_key = p.b
+ORDER BY p.a, p.b
+"""
+
+# A key's abstract, for the agreement test: its first listing's (read for a few keys only).
+_ABSTRACTS_SQL = f"""
+SELECT title_key, left(arg_min(abstract, (file_sha256, position)), {ABSTRACT_SAMPLE})
+FROM raw.listings SEMI JOIN typo_keys USING (title_key)
+GROUP BY title_key
 """
 
 
-def _new_keys(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    """Creates the temp table `new_keys` and the frame `new_signatures`; returns the
-    new keys with their key ids."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE new_keys AS {_NEW_KEYS_SQL}")
-    rows = con.execute("SELECT title_key, sample_title FROM new_keys").fetchall()
-    keys = [row[0] for row in rows]
-    sigs = [signatures(row[1] or "") for row in rows]
-    frame = (
-        pl.DataFrame(
-            {"title_key": keys, "signature": sigs},
-            schema={"title_key": pl.String, "signature": pl.List(pl.Int64)},
-        )
-        .explode("signature")
-        .drop_nulls("signature")
-    )
-    con.register("new_signatures", frame)
-    return {key: key_id(key) for key in keys}
-
-
-def _verified_pairs(con: duckdb.DuckDBPyConnection) -> Iterable[dict[str, str | None]]:
-    for pair in con.sql(_CANDIDATES_SQL).pl().iter_rows(named=True):
-        if same_paper(pair["title_a"], pair["abstract_a"], pair["title_b"], pair["abstract_b"]):
-            yield pair
+def _verified_pairs(con: duckdb.DuckDBPyConnection) -> list[dict[str, str | None]]:
+    """Candidate pairs that are typo variants with agreeing abstracts. Titles are checked
+    first, so that abstracts are read only for the few pairs that pass."""
+    typos = [
+        pair
+        for pair in con.sql(_CANDIDATES_SQL).pl().iter_rows(named=True)
+        if typo_variant(pair["title_a"], pair["title_b"])
+    ]
+    keys = sorted({pair[side] for pair in typos for side in ("a", "b")})
+    con.register("typo_keys", pl.DataFrame({"title_key": keys}, schema={"title_key": pl.String}))
+    abstracts = dict(con.execute(_ABSTRACTS_SQL).fetchall())
+    con.unregister("typo_keys")
+    return [
+        pair
+        for pair in typos
+        if abstracts_agree(abstracts.get(pair["a"]), abstracts.get(pair["b"]))
+    ]
 
 
 def assign_papers(con: duckdb.DuckDBPyConnection) -> DedupeReport:
@@ -206,44 +225,46 @@ def assign_papers(con: duckdb.DuckDBPyConnection) -> DedupeReport:
 
 
 def _assign_new_keys(con: duckdb.DuckDBPyConnection, report: DedupeReport) -> tuple[int, set[str]]:
-    key_ids = _new_keys(con)
-    report.new_keys = len(key_ids)
-    if key_ids:
-        paper_of, merges = _cluster(con, key_ids, report)
-        assigned = pl.DataFrame(
-            {
-                "title_key": list(key_ids),
-                "key_id": list(key_ids.values()),
-                "paper_id": [paper_of[key] for key in key_ids],
-            },
-            schema={"title_key": pl.String, "key_id": pl.String, "paper_id": pl.String},
+    con.execute(_NEW_KEYS_SQL)
+    report.new_keys = con.execute("SELECT count(*) FROM new_keys").fetchall()[0][0]
+    merges: list[set[str]] = []
+    if report.new_keys:
+        con.execute(SIGNATURES_SQL)
+        paper_of, merges = _cluster(con, report)
+        con.register(
+            "clustered_keys",
+            pl.DataFrame(
+                {"title_key": list(paper_of), "paper_id": list(paper_of.values())},
+                schema={"title_key": pl.String, "paper_id": pl.String},
+            ),
         )
-        con.register("assigned_keys", assigned)
-        con.execute(
-            """INSERT INTO core.title_keys BY NAME
-               SELECT n.title_key, a.key_id, a.paper_id, n.sample_title, n.sample_abstract
-               FROM new_keys n JOIN assigned_keys a USING (title_key)"""
-        )
+        con.execute(_INSERT_KEYS_SQL)
         con.execute("INSERT INTO core.title_signatures SELECT * FROM new_signatures")
-        con.unregister("assigned_keys")
-    con.unregister("new_signatures")
+        con.unregister("clustered_keys")
+        con.execute("DROP TABLE new_signatures")
     con.execute("DROP TABLE new_keys")
-    if not key_ids:
-        return 0, set()
     return merge_papers(con, merges, "title typo variant"), {min(g) for g in merges}
 
 
 def _cluster(
-    con: duckdb.DuckDBPyConnection, key_ids: dict[str, str], report: DedupeReport
+    con: duckdb.DuckDBPyConnection, report: DedupeReport
 ) -> tuple[dict[str, str], list[set[str]]]:
-    """Each new key's paper: the smallest id among itself, the new keys it is a typo
-    variant of and the existing papers it joins; plus the existing papers to merge."""
+    """The paper of each new key in a verified typo pair (every other new key is a paper
+    of its own): the smallest id among itself, the new keys it is a typo variant of and
+    the existing papers it joins; plus the existing papers to merge."""
     links = _UnionFind()
-    for key in key_ids:
-        links.find(key)
     for pair in _verified_pairs(con):
         report.fuzzy_pairs += 1
-        links.union(pair["a"], pair["paper_b"] or pair["b"])
+        links.union(str(pair["a"]), str(pair["paper_b"] or pair["b"]))
+    if not links.parent:
+        return {}, []
+    con.register("linked", pl.DataFrame({"item": list(links.parent)}, schema={"item": pl.String}))
+    key_ids = dict(
+        con.execute(
+            "SELECT title_key, key_id FROM new_keys SEMI JOIN linked ON item = title_key"
+        ).fetchall()
+    )
+    con.unregister("linked")
     paper_of: dict[str, str] = {}
     merges: list[set[str]] = []
     for group in links.groups():

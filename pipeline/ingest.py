@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from multiprocessing import get_context
 from pathlib import Path
 
 import duckdb
@@ -28,6 +31,10 @@ from pipeline.warehouse import open_writer, transaction
 SIDECAR_SUFFIX = ".fetch.json"
 _SKIPPED_SUFFIXES = (SIDECAR_SUFFIX, ".tmp", ".part", ".crdownload")
 _BATCH_ENTRIES = 100_000
+# Below this much new content, reading in this process beats starting workers (about a
+# second each, for importing polars and the readers).
+_POOL_MIN_FILES = 4
+_POOL_MIN_BYTES = 32 * 1024**2
 
 
 @dataclass
@@ -46,6 +53,8 @@ class IngestReport:
     scanned: int = 0
     already_ingested: int = 0
     files: list[FileOutcome] = field(default_factory=list)
+    # Files that changed or went away between the scan and the read: left for next run.
+    changed: list[str] = field(default_factory=list)
 
     @property
     def listings(self) -> int:
@@ -175,6 +184,49 @@ def _known(con: duckdb.DuckDBPyConnection) -> tuple[set[str], set[tuple[str, str
     return hashes, names
 
 
+@dataclass(frozen=True)
+class _Job:
+    """A new file content to read: sent to a worker process as it is (paths, no bytes)."""
+
+    path: Path
+    sha256: str
+    size: int
+    archive_dir: Path
+    today: date
+
+
+def _load(job: _Job) -> _Loaded | None:
+    """Archives and reads one new file; None when it changed or went away since the scan
+    (a file still being written or moved), which leaves it for the next run."""
+    try:
+        data = job.path.read_bytes()
+    except FileNotFoundError:
+        return None
+    if hashlib.sha256(data).hexdigest() != job.sha256:
+        return None
+    archive = archive_raw(data, job.sha256, job.archive_dir, job.path)
+    return _read(job.path, data, job.sha256, archive, job.today)
+
+
+def _loaded_files(jobs: list[_Job], workers: int) -> Iterator[_Loaded | None]:
+    """The jobs' results in job order. Reading is CPU-bound Python, so a large intake is
+    spread over worker processes while this process writes; a small one (an incremental
+    refresh) is read here, as starting workers would cost more than it saves."""
+    small = len(jobs) < _POOL_MIN_FILES or sum(j.size for j in jobs) < _POOL_MIN_BYTES
+    if workers <= 1 or small:
+        yield from map(_load, jobs)
+        return
+    # Spawned, not forked: a fork would copy this process's DuckDB and polars threads.
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        window: deque[Future[_Loaded | None]] = deque()
+        for job in jobs:
+            window.append(pool.submit(_load, job))
+            if len(window) > 2 * workers:  # bounds the frames held in memory
+                yield window.popleft().result()
+        while window:
+            yield window.popleft().result()
+
+
 def _batches(items: Iterable[_Loaded]) -> Iterator[list[_Loaded]]:
     """Groups files so that memory stays bounded however large the landing folder is."""
     batch: list[_Loaded] = []
@@ -240,35 +292,57 @@ def _write_batch(con: duckdb.DuckDBPyConnection, batch: list[_Loaded]) -> None:
         con.unregister(view)
 
 
+def _scan(
+    landing_dir: Path, con: duckdb.DuckDBPyConnection, report: IngestReport
+) -> tuple[list[tuple[Path, str, int]], list[tuple[str, str]]]:
+    """Hashes every landing file: the new contents (path, hash, size), in landing order
+    and each once, and the new names of contents already ingested."""
+    known, known_names = _known(con)
+    new: list[tuple[Path, str, int]] = []
+    new_names: list[tuple[str, str]] = []
+    for path in landing_files(landing_dir):
+        report.scanned += 1
+        data = path.read_bytes()
+        sha = hashlib.sha256(data).hexdigest()
+        if sha in known:
+            report.already_ingested += 1
+            if (sha, path.name) not in known_names:
+                new_names.append((sha, path.name))
+                known_names.add((sha, path.name))
+            continue
+        known.add(sha)
+        known_names.add((sha, path.name))
+        new.append((path, sha, len(data)))
+    return new, new_names
+
+
 def ingest_landing(
-    landing_dir: Path, warehouse: Path, archive_dir: Path, today: date | None = None
+    landing_dir: Path,
+    warehouse: Path,
+    archive_dir: Path,
+    today: date | None = None,
+    workers: int | None = None,
 ) -> IngestReport:
-    """Loads every landing file whose content is not in the warehouse yet."""
+    """Loads every landing file whose content is not in the warehouse yet, reading them
+    in up to `workers` processes (default: one per CPU)."""
     today = today or date.today()
     report = IngestReport()
     with open_writer(warehouse) as con:
-        known, known_names = _known(con)
-        new_names: list[tuple[str, str]] = []
+        new, new_names = _scan(landing_dir, con, report)
+        jobs = [_Job(path, sha, size, archive_dir, today) for path, sha, size in new]
 
-        def new_files() -> Iterator[_Loaded]:
-            for path in landing_files(landing_dir):
-                report.scanned += 1
-                data = path.read_bytes()
-                sha = hashlib.sha256(data).hexdigest()
-                if sha in known:
-                    report.already_ingested += 1
-                    if (sha, path.name) not in known_names:
-                        new_names.append((sha, path.name))
-                        known_names.add((sha, path.name))
+        def loaded() -> Iterator[_Loaded]:
+            for job, item in zip(
+                jobs, _loaded_files(jobs, workers or os.cpu_count() or 1), strict=True
+            ):
+                if item is None:
+                    report.changed.append(job.path.name)
                     continue
-                known.add(sha)
-                known_names.add((sha, path.name))
-                loaded = _read(path, data, sha, archive_raw(data, sha, archive_dir, path), today)
-                report.files.append(_outcome(loaded))
-                yield loaded
+                report.files.append(_outcome(item))
+                yield item
 
         with transaction(con):
-            for batch in _batches(new_files()):
+            for batch in _batches(loaded()):
                 _write_batch(con, batch)
             if new_names:
                 con.executemany(

@@ -40,7 +40,11 @@ class RefreshReport:
 def refresh(settings: Settings, today: date | None = None) -> RefreshReport:
     """Raw files to core tables, without enrichment (which needs the network)."""
     ingest = ingest_landing(
-        settings.landing_dir, settings.warehouse_path, settings.raw_archive_dir, today
+        settings.landing_dir,
+        settings.warehouse_path,
+        settings.raw_archive_dir,
+        today,
+        settings.ingest_workers,
     )
     papers = load_papers(settings.warehouse_path)
     return RefreshReport(ingest, papers, load_links(settings.warehouse_path))

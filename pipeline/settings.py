@@ -65,6 +65,7 @@ class Settings:
     http_timeout_s: float = 30.0
     http_max_retries: int = 5
     sensor_interval_s: int = 30
+    ingest_workers: int = 0  # 0: one per CPU
 
     @property
     def user_agent(self) -> str:
@@ -96,4 +97,5 @@ class Settings:
             http_timeout_s=_float(env, "PAPERS_HTTP_TIMEOUT_S", cls.http_timeout_s),
             http_max_retries=_int(env, "PAPERS_HTTP_MAX_RETRIES", cls.http_max_retries),
             sensor_interval_s=max(1, _int(env, "PAPERS_SENSOR_INTERVAL_S", cls.sensor_interval_s)),
+            ingest_workers=max(0, _int(env, "PAPERS_INGEST_WORKERS", cls.ingest_workers)),
         )

@@ -93,9 +93,14 @@ def parse_date_line(line: str) -> DateText | None:
 def squeeze(line: str) -> str:
     """A line with its spacing made plain: a no-break space between `Oct` and `20`, or
     before `7 authors`, must not stop the date or author count from being recognised."""
-    if _ZERO_WIDTH.search(line):
+    # The common case, checked at C speed: ASCII with no control character and no run
+    # of spaces has nothing to squeeze.
+    if line.isascii():
+        if line.isprintable() and "  " not in line:
+            return line.strip(" ")
+    else:
         line = _ZERO_WIDTH.sub("", line)
-    return " ".join(line.split())  # str.split knows every unicode space, and is fast
+    return " ".join(line.split())  # str.split knows every unicode space
 
 
 def is_boilerplate(line: str) -> bool:

@@ -7,6 +7,10 @@ DuckDB lets one process write a database file at a time, and a second writer fai
 once with a lock error. `connect` waits for the lock instead of failing, so two runs that
 overlap queue up rather than crash; every write goes through `transaction`, so a run that
 fails part-way leaves the previous state.
+
+Titles and abstracts, the bulk of the data, are compressed with ZSTD: DuckDB's default
+for strings (DICT_FSST) triples the time of a million-row insert, while ZSTD costs about
+what no compression does and writes less than half the default's bytes.
 """
 
 from __future__ import annotations
@@ -49,8 +53,8 @@ CREATE TABLE IF NOT EXISTS raw.file_names (
 CREATE TABLE IF NOT EXISTS raw.listings (
     file_sha256 VARCHAR NOT NULL,
     position INTEGER NOT NULL,
-    title VARCHAR,
-    abstract VARCHAR,
+    title VARCHAR USING COMPRESSION zstd,
+    abstract VARCHAR USING COMPRESSION zstd,
     authors_count INTEGER,
     org_handle VARCHAR,
     organization VARCHAR,
@@ -72,11 +76,10 @@ CREATE TABLE IF NOT EXISTS raw.rejects (
 );
 
 CREATE TABLE IF NOT EXISTS core.title_keys (
-    title_key VARCHAR PRIMARY KEY,
+    title_key VARCHAR NOT NULL,
     key_id VARCHAR NOT NULL,
     paper_id VARCHAR NOT NULL,
-    sample_title VARCHAR,
-    sample_abstract VARCHAR
+    sample_title VARCHAR
 );
 CREATE TABLE IF NOT EXISTS core.title_signatures (
     title_key VARCHAR NOT NULL,
@@ -90,8 +93,8 @@ CREATE TABLE IF NOT EXISTS core.paper_aliases (
 );
 CREATE TABLE IF NOT EXISTS core.papers (
     paper_id VARCHAR NOT NULL,
-    title VARCHAR,
-    abstract VARCHAR,
+    title VARCHAR USING COMPRESSION zstd,
+    abstract VARCHAR USING COMPRESSION zstd,
     published_date DATE,
     authors_count INTEGER,
     org_handle VARCHAR,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import stat
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -294,6 +295,89 @@ def test_failure_while_building_core_tables_leaves_them_unchanged(
     for table in ("core.papers", "core.paper_listings", "core.paper_repos", "core.paper_links"):
         assert recovered[table] == expected[table], table
     assert len(recovered["core.papers"]) == 2 * len(ENTRIES)
+
+
+def _loaded_rows(settings: Settings) -> Tables:
+    """What ingest wrote, without what differs between any two runs (times, archive)."""
+    return {
+        "raw.dump_files": query(
+            settings,
+            "SELECT * EXCLUDE (ingested_at, archive_path) FROM raw.dump_files ORDER BY ALL",
+        ),
+        "raw.listings": query(settings, "SELECT * FROM raw.listings ORDER BY ALL"),
+        "raw.rejects": query(settings, "SELECT * FROM raw.rejects ORDER BY ALL"),
+    }
+
+
+def test_worker_processes_load_the_same_rows_as_one_process(
+    settings: Settings, tmp_path: Path, seeds_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large intake is read by worker processes; here the size limit is lifted so that
+    the seeds, three dumps of our own and two bad files are."""
+    for seed in sorted(seeds_dir.iterdir()):
+        put(settings, seed.name, seed.read_bytes())
+    for name, data in (("a.txt", FIRST), ("b.txt", SECOND), ("c.txt", THIRD)):
+        put(settings, name, data)
+    put(settings, "empty.txt", b"")
+    put(settings, "image.png", b"\x89PNG\r\n\x1a\n" + bytes(64))
+    in_process = ingest_landing(
+        settings.landing_dir, settings.warehouse_path, tmp_path / "a1", TODAY, workers=1
+    )
+    expected = _loaded_rows(settings)
+
+    pools: list[int] = []
+
+    class CountedPool(ProcessPoolExecutor):
+        def __init__(self, workers: int, **kwargs: object) -> None:
+            pools.append(workers)
+            super().__init__(workers, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline.ingest, "ProcessPoolExecutor", CountedPool)
+    monkeypatch.setattr(pipeline.ingest, "_POOL_MIN_BYTES", 0)
+    pooled_settings = Settings.from_env(
+        {"PAPERS_WAREHOUSE": str(tmp_path / "pooled.duckdb"), "PAPERS_OFFLINE": "1"}
+    )
+    pooled = ingest_landing(
+        settings.landing_dir, pooled_settings.warehouse_path, tmp_path / "a2", TODAY, workers=2
+    )
+    assert pools == [2]
+    assert [(f.file_name, f.status, f.listings) for f in pooled.files] == [
+        (f.file_name, f.status, f.listings) for f in in_process.files
+    ]
+    assert len(expected["raw.listings"]) == pooled.listings > 398
+    assert _loaded_rows(pooled_settings) == expected
+    assert sorted(p.name for p in (tmp_path / "a2").rglob("*") if p.is_file()) == sorted(
+        p.name for p in (tmp_path / "a1").rglob("*") if p.is_file()
+    )
+
+
+def test_a_file_changed_or_gone_after_the_scan_is_left_for_the_next_run(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    put(settings, "a.txt", FIRST)
+    changing = put(settings, "b.txt", SECOND)
+    going = put(settings, "c.txt", THIRD)
+    scan = pipeline.ingest._scan
+
+    def scan_then_change(*args: object) -> object:
+        found = scan(*args)  # type: ignore[arg-type]
+        changing.write_bytes(SECOND + b"\n")  # still being written
+        going.unlink()  # moved away
+        return found
+
+    monkeypatch.setattr(pipeline.ingest, "_scan", scan_then_change)
+    report = ingest(settings)
+    assert [f.file_name for f in report.files] == ["a.txt"]
+    assert report.changed == ["b.txt", "c.txt"]
+    assert query(settings, "SELECT file_name FROM raw.dump_files") == [("a.txt",)]
+    assert not (settings.raw_archive_dir / sha(SECOND)[:2] / sha(SECOND)).exists()
+
+    monkeypatch.undo()
+    report = ingest(settings)
+    assert [f.file_name for f in report.files] == ["b.txt"]
+    assert query(settings, "SELECT file_sha256 FROM raw.dump_files WHERE file_name = 'b.txt'") == [
+        (sha(SECOND + b"\n"),)
+    ]
 
 
 def test_archive_is_content_addressed_and_read_only(settings: Settings) -> None:
