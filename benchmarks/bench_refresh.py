@@ -230,7 +230,9 @@ class Expected:
 
     @classmethod
     def of(cls, corpus: Corpus) -> Expected:
-        return cls(corpus.entries, corpus.papers, corpus.papers_with_github)
+        return cls(
+            corpus.entries, corpus.papers - corpus.title_collisions, corpus.papers_with_github
+        )
 
     def as_dict(self) -> dict[str, int]:
         values = (self.listings, self.papers, self.paper_repos)
@@ -304,11 +306,13 @@ def _add_phase(
     )
     if not applies and target_rss is not None and phase.complete:
         projected = phase.wall_s * TARGET_ENTRIES / max(1, phase.listings)
+        # Not judged: start-up costs (worker processes, connections) do not grow with the
+        # input, so a small run projects high; only a run at 1M can meet the target.
         table.add(
             "  wall time, linear projection to 1M",
             _seconds(projected),
-            f"<= {target_s:g} s",
-            "OK" if projected <= target_s else "MISSED",
+            f"target {target_s:g} s at 1M; an overestimate",
+            "(run --entries 1000000 to judge)",
         )
 
 
@@ -389,7 +393,8 @@ def _generate(settings: Settings, entries: int, seed: int) -> Corpus:
         f"generated in {_seconds(time.perf_counter() - start)} (not counted): "
         f"{len(corpus.files)} files, {corpus.bytes / GB:.2f} GB, {corpus.entries:,} entries "
         f"({layouts}); {corpus.papers:,} papers, {corpus.repeats:,} repeats, "
-        f"{corpus.typos:,} typo variants"
+        f"{corpus.typos:,} typo variants, {corpus.title_collisions:,} title collisions "
+        "(papers generated with a title an earlier one had: one paper each)"
     )
     return corpus
 

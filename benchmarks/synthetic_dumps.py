@@ -22,7 +22,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from pipeline.titles import is_known_word
+import polars as pl
+
+from pipeline.titles import is_known_word, title_keys
 
 LAYOUTS = ("blocks_with_metadata", "blocks_without_metadata", "compact")
 MIN_FILE_ENTRIES = 2_000
@@ -332,7 +334,11 @@ class Corpus:
     seed: int
     files: list[Path] = field(default_factory=list)
     entries: int = 0
-    papers: int = 0  # distinct papers: indices 0 .. papers-1 of the factory
+    papers: int = 0  # papers generated: indices 0 .. papers-1 of the factory
+    # Generated papers whose title (after normalization) an earlier one already had: the
+    # dedupe rules make them one paper, as they would two such real listings.
+    title_collisions: int = 0
+    title_keys: set[str] = field(default_factory=set, repr=False)
     repeats: int = 0
     typos: int = 0
     papers_with_github: int = 0
@@ -374,6 +380,7 @@ class _DumpWriter:
         self.rng = random.Random(f"file:{seed}:{plan.index}")
         self.earlier_papers = corpus.papers  # papers of earlier files only
         self.need_last_year = True
+        self.new_titles: list[str] = []
 
     def entries(self, repeat_share: float, typo_share: float) -> Iterator[_Entry]:
         for _ in range(self.plan.entries):
@@ -391,7 +398,17 @@ class _DumpWriter:
         paper = self.factory.paper(self.corpus.papers)
         self.corpus.papers += 1
         self.corpus.papers_with_github += paper.has_github
+        self.new_titles.append(paper.title)
         return paper
+
+    def count_title_collisions(self) -> None:
+        """Adds this file's new papers to the corpus's title keys (keyed in one batch,
+        as ingest keys them), counting the keys already there."""
+        for key in title_keys(pl.Series(self.new_titles, dtype=pl.String)):
+            if key in self.corpus.title_keys:
+                self.corpus.title_collisions += 1
+            self.corpus.title_keys.add(key)
+        self.new_titles.clear()
 
     def repeat_of_earlier(self) -> Paper:
         self.corpus.repeats += 1
@@ -457,6 +474,7 @@ def _write_file(
     writer: _DumpWriter, path: Path, repeat_share: float, typo_share: float
 ) -> list[_Entry]:
     entries = list(writer.entries(repeat_share, typo_share))
+    writer.count_title_collisions()
     data = writer.render(entries).encode("utf-8")
     path.write_bytes(data)
     corpus = writer.corpus
@@ -502,6 +520,7 @@ def write_incremental_dump(
         elif kind == "repeat":
             paper = writer.repeat_of_earlier()
         chosen.append(_Entry(paper or writer.new_paper(), writer.metadata()))
+    writer.count_title_collisions()
     data = writer.render(chosen).encode("utf-8")
     path = out_dir / f"incremental_{corpus.seed}_{corpus.papers}.txt"
     path.write_bytes(data)
@@ -521,7 +540,8 @@ def main(argv: list[str] | None = None) -> None:
     corpus = generate_dumps(args.out_dir, args.entries, args.seed)
     print(
         f"{len(corpus.files)} files, {corpus.entries:,} entries, {corpus.papers:,} papers, "
-        f"{corpus.repeats:,} repeats, {corpus.typos:,} typo variants, {corpus.bytes:,} bytes"
+        f"{corpus.repeats:,} repeats, {corpus.typos:,} typo variants, "
+        f"{corpus.title_collisions:,} title collisions, {corpus.bytes:,} bytes"
     )
 
 

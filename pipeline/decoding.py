@@ -19,7 +19,7 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
-# Control characters (category Cc) other than the ones text uses (tab, newlines, form feed).
+# Control characters (category Cc) but those text uses (tab to carriage return, U+0009-0D).
 _BINARY_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 # Common binary formats, named so that the reason says what the file is. Some (a PDF, a
 # short PNG header) would otherwise pass for text in an unknown encoding.

@@ -147,13 +147,14 @@ ORDER BY k.paper_id, u.file_sha256, u.position
 
 # Pairs of keys sharing a signature that is neither unique nor too generic: a new key
 # with an existing one, or two new keys. Narrowing to such signatures first keeps the
-# joins small: almost every signature of a million titles is unique.
+# joins small: almost every signature of a million titles is unique, and a small dump
+# only counts the existing signatures it shares.
 _CANDIDATES_SQL = f"""
 WITH shared AS (
     SELECT signature FROM (
         SELECT signature FROM new_signatures
         UNION ALL
-        SELECT signature FROM core.title_signatures
+        SELECT signature FROM core.title_signatures SEMI JOIN new_signatures USING (signature)
     )
     GROUP BY signature HAVING count(*) BETWEEN 2 AND {MAX_SIGNATURE_TITLES}
 ),
