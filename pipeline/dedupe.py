@@ -296,27 +296,31 @@ DROP TABLE folded_matches;
 """
 
 
+# Groups are disjoint, so no move's new id is another's old one: one pass is enough.
+_MOVE_PAPERS_SQL = """
+UPDATE core.title_keys k SET paper_id = m.new_id FROM moves m WHERE k.paper_id = m.old_id;
+INSERT INTO core.paper_aliases SELECT old_id, new_id, reason, now()::TIMESTAMP FROM moves;
+UPDATE core.paper_aliases a SET paper_id = m.new_id FROM moves m WHERE a.paper_id = m.old_id;
+UPDATE core.paper_listings l SET paper_id = m.new_id FROM moves m WHERE l.paper_id = m.old_id;
+DELETE FROM core.papers WHERE paper_id IN (SELECT old_id FROM moves);
+"""
+
+
 def merge_papers(con: duckdb.DuckDBPyConnection, groups: list[set[str]], reason: str) -> int:
     """Makes each group of paper ids one paper under the smallest id, keeping aliases
     (old id -> current id) and the best arXiv outcome of the group."""
     moves = [(old, min(group)) for group in groups for old in sorted(group) if old != min(group)]
     if moves:
-        con.executemany(
-            "UPDATE core.title_keys SET paper_id = ? WHERE paper_id = ?",
-            [(new, old) for old, new in moves],
+        # Set-based, one statement per table: a merge by arXiv ID can move thousands.
+        con.register(
+            "moves",
+            pl.DataFrame(
+                [(old, new, reason) for old, new in moves],
+                schema={"old_id": pl.String, "new_id": pl.String, "reason": pl.String},
+                orient="row",
+            ),
         )
-        con.executemany(
-            "INSERT INTO core.paper_aliases VALUES (?, ?, ?, now()::TIMESTAMP)",
-            [(old, new, reason) for old, new in moves],
-        )
-        con.executemany(
-            "UPDATE core.paper_aliases SET paper_id = ? WHERE paper_id = ?",
-            [(new, old) for old, new in moves],
-        )
-        con.executemany(
-            "UPDATE core.paper_listings SET paper_id = ? WHERE paper_id = ?",
-            [(new, old) for old, new in moves],
-        )
-        con.executemany("DELETE FROM core.papers WHERE paper_id = ?", [(old,) for old, _ in moves])
+        con.execute(_MOVE_PAPERS_SQL)
+        con.unregister("moves")
         con.execute(_FOLD_MATCHES_SQL)
     return len(moves)

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import requests
 
 from pipeline.arxiv_api import ArxivClient, ArxivRecord, FetchResult
@@ -26,6 +27,29 @@ from pipeline.links import extract_urls, github_repo
 from pipeline.warehouse import open_writer, transaction
 
 CHUNK = 64
+_MATCH_SCHEMA = {
+    "paper_id": pl.String,
+    "status": pl.String,
+    "arxiv_id": pl.String,
+    "score": pl.Float64,
+    "method": pl.String,
+    "checked_at": pl.Datetime("us"),
+    "error": pl.String,
+}
+_RECORD_SCHEMA = {
+    "arxiv_id": pl.String,
+    "version": pl.Int32,
+    "title": pl.String,
+    "abstract": pl.String,
+    "authors": pl.List(pl.String),
+    "primary_category": pl.String,
+    "categories": pl.List(pl.String),
+    "published": pl.Datetime("us"),
+    "updated": pl.Datetime("us"),
+    "doi": pl.String,
+    "journal_ref": pl.String,
+    "comment": pl.String,
+}
 
 _SOURCE_IDS_SQL = """
 SELECT pl.paper_id,
@@ -79,8 +103,13 @@ def _upsert_matches(con: duckdb.DuckDBPyConnection, rows: list[tuple[object, ...
     """Writes match rows; returns the papers now matched, whose `arxiv_id` may change."""
     if not rows:
         return set()
-    con.executemany("DELETE FROM core.arxiv_matches WHERE paper_id = ?", [(r[0],) for r in rows])
-    con.executemany("INSERT INTO core.arxiv_matches VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    # Set-based: the first offline run marks every paper `pending` at once.
+    con.register("new_matches", pl.DataFrame(rows, schema=_MATCH_SCHEMA, orient="row"))
+    con.execute(
+        "DELETE FROM core.arxiv_matches WHERE paper_id IN (SELECT paper_id FROM new_matches)"
+    )
+    con.execute("INSERT INTO core.arxiv_matches BY NAME SELECT * FROM new_matches")
+    con.unregister("new_matches")
     return {str(row[0]) for row in rows if row[1] == "matched"}
 
 
@@ -118,12 +147,11 @@ def store_records(con: duckdb.DuckDBPyConnection, records: Iterable[ArxivRecord]
     rows = [_record_row(r) for r in records]
     if not rows:
         return 0
-    ids = [(r[0],) for r in rows]
-    con.executemany("DELETE FROM core.arxiv_papers WHERE arxiv_id = ?", ids)
-    con.executemany("DELETE FROM core.arxiv_repos WHERE arxiv_id = ?", ids)
-    con.executemany(
-        "INSERT INTO core.arxiv_papers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
-    )
+    con.register("new_records", pl.DataFrame(rows, schema=_RECORD_SCHEMA, orient="row"))
+    for table in ("core.arxiv_papers", "core.arxiv_repos"):
+        con.execute(f"DELETE FROM {table} WHERE arxiv_id IN (SELECT arxiv_id FROM new_records)")
+    con.execute("INSERT INTO core.arxiv_papers BY NAME SELECT * FROM new_records")
+    con.unregister("new_records")
     repos = {
         (record_id, repo.lower()): (record_id, repo, f"https://github.com/{repo}")
         for record_id, text in ((r[0], f"{r[3] or ''} {r[11] or ''}") for r in rows)
