@@ -324,7 +324,8 @@ def ingest_landing(
     workers: int | None = None,
 ) -> IngestReport:
     """Loads every landing file whose content is not in the warehouse yet, reading them
-    in up to `workers` processes (default: one per CPU)."""
+    in up to `workers` processes (default: one per CPU). The workers are spawned, so a
+    script calling this needs the `if __name__ == "__main__":` guard."""
     today = today or date.today()
     report = IngestReport()
     with open_writer(warehouse) as con:
