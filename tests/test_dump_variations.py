@@ -6,6 +6,7 @@ the entries read from it must be those of the template: what `raw.listings` woul
 from __future__ import annotations
 
 import codecs
+import unicodedata
 from datetime import date
 
 import pytest
@@ -212,6 +213,22 @@ def test_no_break_spaces_in_title_abstract_and_metadata(template) -> None:
     lines[lines.index(abstract)] = abstract.replace("learned ", f"learned{nbsp}", 1) + nbsp
     assert any(nbsp in line for line in lines)
     assert_same_as_template(dump_text(lines), template)
+
+
+def test_decomposed_unicode_is_stored_composed(template) -> None:
+    """Text copied from a PDF or a Mac often comes decomposed (NFD): it is stored NFC, and
+    the entries around it, plain ASCII, are untouched and keep their order."""
+    lines = blocks()
+    title = ENTRIES[2][0]
+    lines[lines.index(title)] = unicodedata.normalize("NFD", "Café " + title)
+    _, rows = read(dump_text(lines))
+    _, expected_rows = template
+    assert rows[2]["title"] == unicodedata.normalize("NFC", "Café " + title)
+    assert rows[2]["title"] != unicodedata.normalize("NFD", rows[2]["title"])
+    assert [r["title"] for i, r in enumerate(rows) if i != 2] == [
+        r["title"] for i, r in enumerate(expected_rows) if i != 2
+    ]
+    assert rows[2]["title_key"] == "cafe" + expected_rows[2]["title_key"]
 
 
 def test_trailing_and_leading_blanks_on_lines(template) -> None:
