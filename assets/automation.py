@@ -21,18 +21,15 @@ from dagster import (
     sensor,
 )
 
-from assets.resources import PapersResource
+from assets.resources import LOAD_SETTINGS, PipelineSettings
+from pipeline.db.schema import SCHEMAS
 from pipeline.landing import fingerprint_landing
-from pipeline.settings import Settings
-
-REFRESH_GROUPS = ("raw", "core", "enrichment", "marts")
-
 
 # In one process: the steps share one DuckDB file and run one after another anyway, and
 # a process per step would cost more in start-up than the seeds take to load.
 refresh_job = define_asset_job(
     name="refresh",
-    selection=AssetSelection.groups(*REFRESH_GROUPS),
+    selection=AssetSelection.groups(*SCHEMAS),
     description="Loads every new raw file in the landing folder and everything downstream.",
     executor_def=in_process_executor,
 )
@@ -51,15 +48,15 @@ def daily_refresh(context: ScheduleEvaluationContext) -> RunRequest:
 
 @sensor(
     job=refresh_job,
-    minimum_interval_seconds=Settings.from_env().sensor_interval_s,
+    minimum_interval_seconds=LOAD_SETTINGS.sensor_interval_s,
     default_status=DefaultSensorStatus.STOPPED,
     description="Starts refresh when new files appear in the landing folder.",
 )
 def landing_sensor(
-    context: SensorEvaluationContext, papers: PapersResource
+    context: SensorEvaluationContext, pipeline_settings: PipelineSettings
 ) -> RunRequest | SkipReason:
     seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
-    current = fingerprint_landing(papers.settings().landing_dir)
+    current = fingerprint_landing(pipeline_settings.resolve().landing_dir)
     new = sorted(path for path, print_ in current.items() if seen.get(path) != print_)
     if not new:
         return SkipReason("no new or changed files in the landing folder")

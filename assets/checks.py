@@ -1,16 +1,26 @@
-"""Asset checks. Blocking ones stop bad data from flowing to downstream assets."""
+"""Asset checks. Blocking ones stop bad data from flowing to downstream assets; the same
+rules are plain SQL in `pipeline.db.quality`."""
 
-from dagster import AssetCheckResult, AssetKey, MetadataValue, asset_check
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetKey,
+    MetadataValue,
+    asset_check,
+)
 
-from assets.keys import PAPER_LISTINGS, PAPER_REPOS, PAPERS
 from assets.metadata import markdown_table
-from assets.resources import PapersResource
-from pipeline import quality
-from pipeline.warehouse import connect
+from assets.resources import PipelineSettings
+from assets.tables import asset_key
+from pipeline.db import quality
+from pipeline.db.quality import arxiv_outcome_shares
+
+MIN_MATCHED_SHARE = 0.3
+MAX_ERROR_SHARE = 0.1
 
 
-def _result(papers: PapersResource, rule: quality.Rule) -> AssetCheckResult:
-    with connect(papers.settings().warehouse_path, read_only=True) as con:
+def _result(pipeline_settings: PipelineSettings, rule: quality.Rule) -> AssetCheckResult:
+    with pipeline_settings.resolve().warehouse.connect(read_only=True) as con:
         outcome = quality.evaluate(con, rule)
     width = len(outcome.examples[0]) if outcome.examples else 0
     return AssetCheckResult(
@@ -29,16 +39,39 @@ def _result(papers: PapersResource, rule: quality.Rule) -> AssetCheckResult:
 
 def _check(asset: AssetKey, rule: quality.Rule):
     @asset_check(asset=asset, name=rule.name, description=rule.description, blocking=True)
-    def _evaluate(papers: PapersResource) -> AssetCheckResult:
-        return _result(papers, rule)
+    def _evaluate(pipeline_settings: PipelineSettings) -> AssetCheckResult:
+        return _result(pipeline_settings, rule)
 
     return _evaluate
 
 
+@asset_check(
+    asset=asset_key("core.arxiv_matches"),
+    name="arxiv_outcomes_in_bounds",
+    description=(
+        f"warns when fewer than {MIN_MATCHED_SHARE:.0%} of checked papers matched or more "
+        f"than {MAX_ERROR_SHARE:.0%} ended in error"
+    ),
+)
+def arxiv_outcomes_in_bounds(pipeline_settings: PipelineSettings) -> AssetCheckResult:
+    with pipeline_settings.resolve().warehouse.connect(read_only=True) as con:
+        shares = arxiv_outcome_shares(con)
+    checked = shares["checked"]
+    passed = checked == 0 or (
+        shares["matched"] >= MIN_MATCHED_SHARE and shares["error"] <= MAX_ERROR_SHARE
+    )
+    return AssetCheckResult(
+        passed=passed,
+        severity=AssetCheckSeverity.WARN,
+        metadata={k: MetadataValue.float(float(v)) for k, v in shares.items()},
+    )
+
+
 ASSET_CHECKS = [
-    _check(PAPERS, quality.UNIQUE_PAPER_ID),
-    _check(PAPERS, quality.NO_EMPTY_TITLES),
-    _check(PAPER_LISTINGS, quality.LISTINGS_MAPPED_ONCE),
-    _check(PAPER_LISTINGS, quality.LISTINGS_HAVE_PAPERS),
-    _check(PAPER_REPOS, quality.REPO_FORMAT),
+    _check(asset_key("core.papers"), quality.UNIQUE_PAPER_ID),
+    _check(asset_key("core.papers"), quality.NO_EMPTY_TITLES),
+    _check(asset_key("core.paper_listings"), quality.LISTINGS_MAPPED_ONCE),
+    _check(asset_key("core.paper_listings"), quality.LISTINGS_HAVE_PAPERS),
+    _check(asset_key("core.paper_repos"), quality.REPO_FORMAT),
+    arxiv_outcomes_in_bounds,
 ]

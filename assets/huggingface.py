@@ -5,7 +5,6 @@ refresh must run without either. Their files are picked up by the landing sensor
 next scheduled refresh.
 """
 
-import os
 from datetime import date
 
 from dagster import (
@@ -25,17 +24,16 @@ from dagster import (
     schedule,
 )
 
-from assets.resources import PapersResource
+from assets.resources import LOAD_SETTINGS, PipelineSettings
 from pipeline.clients import hf_client
-from pipeline.hf_fetch import FETCH_ERRORS, days_to_fetch, fetch_day, fetch_searches
-from pipeline.http_client import OfflineError
-from pipeline.settings import Settings
+from pipeline.http_session import OfflineError
+from pipeline.huggingface.fetch import FETCH_ERRORS, days_to_fetch, fetch_day, fetch_searches
 
 HF_DAILY = AssetKey(["landing", "hf_daily_papers"])
 HF_SEARCH = AssetKey(["landing", "hf_search_results"])
 
 daily_partitions = DailyPartitionsDefinition(
-    start_date=os.environ.get("HF_START_DATE") or Settings.hf_start_date,
+    start_date=LOAD_SETTINGS.hf_start_date,
     timezone="UTC",
 )
 _RETRY = RetryPolicy(max_retries=2, delay=60)
@@ -54,7 +52,7 @@ def _files_metadata(paths: list[str]) -> dict[str, object]:
         AssetSpec(
             HF_DAILY,
             description="The day's Hugging Face daily papers, saved raw to the landing folder.",
-            group_name="huggingface",
+            group_name="landing",
             kinds={"python"},
             skippable=True,
         )
@@ -62,10 +60,10 @@ def _files_metadata(paths: list[str]) -> dict[str, object]:
     partitions_def=daily_partitions,
     retry_policy=_RETRY,
 )
-def hf_daily_papers(context: AssetExecutionContext, papers: PapersResource):
+def hf_daily_papers(context: AssetExecutionContext, pipeline_settings: PipelineSettings):
     """Fetches one day (JSON API, HTML page as fallback); offline it fetches nothing and
     materializes nothing, so the day stays to be fetched."""
-    settings = papers.settings()
+    settings = pipeline_settings.resolve()
     day = date.fromisoformat(context.partition_key)
     if settings.offline:
         context.log.info(f"PAPERS_OFFLINE is set: not fetching {day}")
@@ -86,17 +84,17 @@ def hf_daily_papers(context: AssetExecutionContext, papers: PapersResource):
         AssetSpec(
             HF_SEARCH,
             description="Results of the configured topic searches (HF_SEARCH_QUERIES), raw.",
-            group_name="huggingface",
+            group_name="landing",
             kinds={"python"},
             skippable=True,
         )
     ],
     retry_policy=_RETRY,
 )
-def hf_search_results(context: AssetExecutionContext, papers: PapersResource):
+def hf_search_results(context: AssetExecutionContext, pipeline_settings: PipelineSettings):
     """Fetches every configured search into its own raw file; a failed query is reported
     and retried next time, the others are kept."""
-    settings = papers.settings()
+    settings = pipeline_settings.resolve()
     if settings.offline or not settings.hf_search_queries:
         context.log.info("offline or no HF_SEARCH_QUERIES: nothing to fetch")
         return

@@ -1,4 +1,5 @@
-"""The one resource: where the warehouse, landing folder and services are.
+"""The one resource: the pipeline's settings, where the warehouse, landing folder and
+services are.
 
 Values default to the environment (CONTRACT.md), so the CLI, the UI and the schedule
 all agree; a test or a launchpad run can override the paths as resource config.
@@ -19,15 +20,16 @@ _ENV_OF_FIELD = {
 }
 
 
-class PapersResource(ConfigurableResource):
-    """Settings for the papers warehouse; unset fields come from the environment."""
+class PipelineSettings(ConfigurableResource):
+    """Paths that may be set here; every other setting, and unset paths, come from the
+    environment."""
 
     landing_dir: str | None = None
     warehouse: str | None = None
     raw_archive: str | None = None
     read_copy: str | None = None
 
-    def settings(self) -> Settings:
+    def resolve(self) -> Settings:
         """The environment's settings with this resource's paths standing in for their
         variables. Resolving them together (rather than patching the finished settings)
         keeps derived defaults beside an overridden warehouse: the read copy of a test's
@@ -38,3 +40,8 @@ class PapersResource(ConfigurableResource):
             if value is not None:
                 env[variable] = value
         return Settings.from_env(env)
+
+
+# What Dagster needs when it loads the code location (the first daily partition, the
+# sensor's interval), read once from the environment, here.
+LOAD_SETTINGS = Settings.from_env()

@@ -4,12 +4,12 @@
 
 Not a test: it prints its figures beside the targets and leaves the judging to the
 reader. The seed dumps are loaded into a temporary warehouse with `refresh`; a fake arXiv
-on loopback (`tests.arxiv_server`) then holds a record for most seed papers, built from
+on loopback (`tests.fakes.arxiv`) then holds a record for most seed papers, built from
 the paper's own title and abstract as arXiv would serve them: TeX in titles and abstracts
 (`\\textsc{Name}`, `$\\mathcal{Name}$`, `\\%`, `\\emph{...}`), hard line breaks (the fake
 wraps every title and abstract), another hyphenation for a few titles (some of which
 arXiv's phrase search then misses), homonyms and `Part II` / longer-title decoys, and a
-share of papers left out altogether. `enrich_with_arxiv` runs with no request interval,
+share of papers left out altogether. `resolve_clusters` runs with no request interval,
 then once more to count what a re-run asks.
 
 Precision counts matched papers whose ID is the one planted for them; a match for a paper
@@ -30,13 +30,14 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.arxiv_api import ArxivClient
-from pipeline.enrichment import EnrichmentReport, enrich_with_arxiv
-from pipeline.http_client import PoliteSession
-from pipeline.refresh import refresh
+from pipeline.arxiv.api import ArxivClient
+from pipeline.arxiv.outcomes import EnrichmentReport, resolve_clusters
+from pipeline.http_session import PoliteSession
+from pipeline.papers.build import ARXIV_MERGE
 from pipeline.settings import PROJECT_ROOT, Settings
-from tests.arxiv_server import FakeArxiv, FakePaper
-from tests.local_server import LocalServer, Request
+from pipeline.steps import build_link_tables, build_paper_tables, refresh
+from tests.fakes.arxiv import FakeArxiv, FakePaper
+from tests.fakes.local_server import LocalServer, Request
 
 DEFAULT_SEEDS = PROJECT_ROOT.parent / "shared" / "seeds"
 TARGET_REQUESTS_PER_RESOLVED = 0.3
@@ -234,12 +235,14 @@ def run(seeds: Path, absent_share: float, seed: int) -> None:
             client = ArxivClient(_session(), fake.url)
             with client.session:
                 started = time.perf_counter()
-                first = enrich_with_arxiv(settings.warehouse_path, client, 30, offline=False)
+                first = resolve_clusters(settings.warehouse, client, 30, offline=False)
+                merged = build_paper_tables(settings).papers_retired.get(ARXIV_MERGE, 0)
+                build_link_tables(settings)
                 first_s = time.perf_counter() - started
                 first_requests = list(fake.requests)
                 statuses, matched = _outcomes(settings.warehouse_path)
                 started = time.perf_counter()
-                again = enrich_with_arxiv(settings.warehouse_path, client, 30, offline=False)
+                again = resolve_clusters(settings.warehouse, client, 30, offline=False)
                 again_s = time.perf_counter() - started
                 rerun_requests = len(fake.requests) - len(first_requests)
         finally:
@@ -250,6 +253,7 @@ def run(seeds: Path, absent_share: float, seed: int) -> None:
             statuses=statuses,
             matched=matched,
             first=first,
+            merged=merged,
             first_requests=first_requests,
             again=again,
             rerun_requests=rerun_requests,
@@ -264,6 +268,7 @@ def _print(
     statuses: Counter[str],
     matched: dict[str, str],
     first: EnrichmentReport,
+    merged: int,
     first_requests: list[Request],
     again: EnrichmentReport,
     rerun_requests: int,
@@ -280,7 +285,7 @@ def _print(
     print(f"papers                      {papers} ({present} on the fake arXiv)")
     print(f"variations planted          {dict(sorted(planted.variations.items()))}")
     print("outcomes (first run)        " + ", ".join(f"{s} {statuses[s]}" for s in STATUSES))
-    print(f"merged by arXiv ID          {first.merged_papers}")
+    print(f"merged by arXiv ID          {merged}")
     print(f"requests made               {requests} (report says {first.requests})")
     print(f"  by kind                   {dict(sorted(_request_kinds(first_requests).items()))}")
     verdict = "ok" if per_resolved <= TARGET_REQUESTS_PER_RESOLVED else "OVER TARGET"

@@ -3,7 +3,7 @@
     uv run python -m benchmarks.bench_refresh --entries 1000000
 
 Not a test: it prints its figures beside the targets and leaves the judging to the
-reader. The refresh is run as `pipeline.refresh.refresh` runs it (ingest, papers, links,
+reader. The refresh is run as `pipeline.steps.refresh` runs it (ingest, clusters, papers, links,
 with the same arguments), one step at a time so that each step is timed on its own.
 Generating the dumps is timed apart and not counted.
 
@@ -38,11 +38,12 @@ from typing import Any, Generic, TypeVar
 import psutil
 
 from benchmarks.synthetic_dumps import Corpus, generate_dumps, write_incremental_dump
-from pipeline.dedupe import DedupeReport
-from pipeline.ingest import IngestReport, ingest_landing
-from pipeline.refresh import load_links, load_papers
+from pipeline.db.connection import table_counts
+from pipeline.dumps.ingest import IngestReport, ingest_landing
+from pipeline.papers.build import PapersReport
+from pipeline.papers.clusters import ClusterReport
 from pipeline.settings import Settings
-from pipeline.warehouse import connect, table_counts
+from pipeline.steps import build_link_tables, build_paper_tables, cluster_titles
 
 TARGET_ENTRIES = 1_000_000
 TARGET_FULL_S = 120.0
@@ -179,7 +180,8 @@ def run_step(name: str, run: Callable[[], T], rss: RssSampler, limits: Limits) -
 class PhaseResult:
     wall_s: float
     ingest: Step[IngestReport]
-    papers: Step[DedupeReport]
+    clusters: Step[ClusterReport]
+    papers: Step[PapersReport]
     links: Step[int]
     rss_start: int
     rss_peak: int
@@ -187,7 +189,12 @@ class PhaseResult:
 
     @property
     def steps(self) -> dict[str, Step[Any]]:
-        return {"ingest": self.ingest, "papers": self.papers, "links": self.links}
+        return {
+            "ingest": self.ingest,
+            "clusters": self.clusters,
+            "papers": self.papers,
+            "links": self.links,
+        }
 
     @property
     def complete(self) -> bool:
@@ -199,25 +206,25 @@ class PhaseResult:
 
 
 def run_refresh(settings: Settings, limits: Limits) -> PhaseResult:
-    """`refresh(settings)` step by step: ingest_landing, load_papers, load_links."""
-    warehouse = settings.warehouse_path
+    """`refresh(settings)` step by step: ingest, title clusters, papers, links."""
     with RssSampler(limits.rss) as rss:
         start = time.perf_counter()
         ingest = run_step(
             "ingest",
             lambda: ingest_landing(
                 settings.landing_dir,
-                warehouse,
+                settings.warehouse,
                 settings.raw_archive_dir,
                 workers=settings.ingest_workers,
             ),
             rss,
             limits,
         )
-        papers = run_step("papers", lambda: load_papers(warehouse), rss, limits)
-        links = run_step("links", lambda: load_links(warehouse), rss, limits)
+        clusters = run_step("clusters", lambda: cluster_titles(settings), rss, limits)
+        papers = run_step("papers", lambda: build_paper_tables(settings), rss, limits)
+        links = run_step("links", lambda: build_link_tables(settings), rss, limits)
         wall = time.perf_counter() - start
-    return PhaseResult(wall, ingest, papers, links, rss.start, rss.peak, maxrss_bytes())
+    return PhaseResult(wall, ingest, clusters, papers, links, rss.start, rss.peak, maxrss_bytes())
 
 
 @dataclass
@@ -323,18 +330,20 @@ def _details(label: str, phase: PhaseResult) -> str:
             f"{len(ingest.files)} files read ({ingest.quarantined} quarantined), "
             f"{ingest.listings:,} listings, {ingest.rejects:,} rejects;"
         )
-    if papers := phase.papers.result:
+    if clusters := phase.clusters.result:
         parts.append(
-            f"{papers.new_keys:,} new title keys, {papers.fuzzy_pairs:,} typo pairs, "
-            f"{papers.merged_papers:,} papers merged;"
+            f"{clusters.new_keys:,} new title keys, {clusters.typo_pairs:,} typo pairs, "
+            f"{clusters.clusters_merged:,} clusters merged;"
         )
+    if papers := phase.papers.result:
+        parts.append(f"{papers.listings_mapped:,} listings mapped;")
     if phase.links.result is not None:
         parts.append(f"{phase.links.result:,} listings scanned for links")
     return " ".join(parts)
 
 
 def row_counts(settings: Settings) -> dict[str, int]:
-    with connect(settings.warehouse_path, read_only=True) as con:
+    with settings.warehouse.connect(read_only=True) as con:
         return table_counts(con, COUNTED_TABLES)
 
 

@@ -24,7 +24,8 @@ from pathlib import Path
 
 import polars as pl
 
-from pipeline.titles import is_known_word, title_keys
+from pipeline.papers.titles import is_known_word
+from pipeline.text import title_keys
 
 LAYOUTS = ("blocks_with_metadata", "blocks_without_metadata", "compact")
 MIN_FILE_ENTRIES = 2_000
@@ -306,7 +307,7 @@ def _title_case(word: str) -> str:
 def typo_title(title: str, rng: random.Random, attempts: int = 8) -> str | None:
     """The title with one inner letter of one capitalised word (5+ letters) replaced by a
     rare letter, or None. A typo that spells a real word (`Games` -> `Gazes`) is another
-    title by the project's rules (`pipeline.titles`), so such draws are tried again."""
+    title by the project's rules (`pipeline.papers.titles`), so such draws are tried again."""
     words = title.split(" ")
     candidates = [i for i, w in enumerate(words) if len(w) >= 5 and w.isalpha() and w.istitle()]
     for _ in range(attempts if candidates else 0):

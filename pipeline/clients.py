@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pipeline.arxiv_api import ArxivClient
-from pipeline.hf_api import HfClient
-from pipeline.http_client import PoliteSession
+from pipeline.arxiv.api import ArxivClient
+from pipeline.http_session import PoliteSession
+from pipeline.huggingface.api import HfClient
 from pipeline.settings import Settings
 
 

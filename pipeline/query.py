@@ -12,8 +12,9 @@ from pathlib import Path
 
 import polars as pl
 
+from pipeline.db.connection import Warehouse, table_counts
+from pipeline.db.schema import PUBLIC_TABLES
 from pipeline.settings import Settings
-from pipeline.warehouse import CONTRACT_TABLES, connect, table_counts
 
 
 def _sql(argument: str) -> str:
@@ -23,11 +24,11 @@ def _sql(argument: str) -> str:
     return argument
 
 
-def summary(warehouse: Path) -> str:
-    with connect(warehouse, read_only=True) as con:
-        counts = table_counts(con, CONTRACT_TABLES)
-    lines = [f"warehouse: {warehouse}"]
-    lines += [f"  {table:<22} {count:>9,} rows" for table, count in counts.items()]
+def summary(warehouse: Warehouse) -> str:
+    with warehouse.connect(read_only=True) as con:
+        counts = table_counts(con, PUBLIC_TABLES)
+    lines = [f"warehouse: {warehouse.path}"]
+    lines += [f"  {table:<28} {count:>9,} rows" for table, count in counts.items()]
     return "\n".join(lines)
 
 
@@ -37,11 +38,11 @@ def main(argv: list[str]) -> int:
     if not readable:
         print(f"no warehouse at {settings.warehouse_path}: run refresh first", file=sys.stderr)
         return 1
-    warehouse = readable[0]
+    warehouse = Warehouse(readable[0], settings.duckdb_memory_limit)
     if not argv:
         print(summary(warehouse))
         return 0
-    with connect(warehouse, read_only=True) as con:
+    with warehouse.connect(read_only=True) as con:
         frame = con.sql(_sql(argv[0])).pl()
     with pl.Config(tbl_rows=50, fmt_str_lengths=60, tbl_width_chars=160):
         print(frame)

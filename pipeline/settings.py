@@ -1,4 +1,5 @@
-"""Settings read from the environment (see CONTRACT.md), resolved once per run.
+"""Settings read from the environment (see CONTRACT.md), resolved once per run. Every
+environment variable the pipeline uses is read here and nowhere else.
 
 Every external service is reached only through the URLs here, so that tests can point
 them at local servers. Relative paths are taken from the project root, not the current
@@ -11,6 +12,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from pipeline.db.connection import Warehouse
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -66,6 +69,11 @@ class Settings:
     http_max_retries: int = 5
     sensor_interval_s: int = 30
     ingest_workers: int = 0  # 0: one per CPU
+    duckdb_memory_limit: str = "3GB"
+
+    @property
+    def warehouse(self) -> Warehouse:
+        return Warehouse(self.warehouse_path, self.duckdb_memory_limit)
 
     @property
     def user_agent(self) -> str:
@@ -98,4 +106,5 @@ class Settings:
             http_max_retries=_int(env, "PAPERS_HTTP_MAX_RETRIES", cls.http_max_retries),
             sensor_interval_s=max(1, _int(env, "PAPERS_SENSOR_INTERVAL_S", cls.sensor_interval_s)),
             ingest_workers=max(0, _int(env, "PAPERS_INGEST_WORKERS", cls.ingest_workers)),
+            duckdb_memory_limit=env.get("PAPERS_DUCKDB_MEMORY_LIMIT") or cls.duckdb_memory_limit,
         )

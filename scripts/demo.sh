@@ -12,7 +12,7 @@ export PAPERS_OFFLINE="${PAPERS_OFFLINE:-1}"
 mkdir -p "$DAGSTER_HOME" "$PAPERS_LANDING_DIR"
 cp -n warehouse/samples/* "$PAPERS_LANDING_DIR"/ 2>/dev/null || true
 echo "== running the refresh job on $PAPERS_LANDING_DIR"
-.venv/bin/dagster job execute -m pipeline.definitions -j refresh > .dagster_home/last_refresh.log 2>&1 || {
+.venv/bin/dagster job execute -m assets.definitions -j refresh > .dagster_home/last_refresh.log 2>&1 || {
   tail -40 .dagster_home/last_refresh.log
   echo "refresh failed; full log in .dagster_home/last_refresh.log" >&2
   exit 1

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.local_server import LocalServer
+from tests.fakes.local_server import LocalServer
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SEEDS_DIR = PROJECT_ROOT.parent / "shared" / "seeds"

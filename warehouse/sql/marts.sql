@@ -1,9 +1,9 @@
 -- Marts: the warehouse's read side, for notebooks, BI tools and scripts.
 -- Views over core tables and the insert-only observation history. Descriptions of every
--- table and column are applied with COMMENT ON from pipeline/catalog.py.
+-- table and column are declared in pipeline/db/schema.py and applied with COMMENT ON.
 
--- New listings join the history (marts.listing_observations, created with the schema
--- in pipeline/warehouse.py): appended once, never updated, so it survives any later
+-- New listings join the history (marts.listing_observations, declared with the other
+-- tables in pipeline/db/schema.py): appended once, never updated, so it survives any later
 -- rebuild of the core tables.
 INSERT INTO marts.listing_observations
 SELECT l.file_sha256, l.position,

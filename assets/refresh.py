@@ -1,0 +1,245 @@
+"""The assets of the refresh: one multi-asset per step, one asset per table it writes.
+
+Each asset calls one plain function of `pipeline.steps` and reports what it did; every
+writer is in the `duckdb_writer` pool, as DuckDB allows one writing process per file.
+"""
+
+from collections.abc import Iterator
+
+from dagster import (
+    AssetExecutionContext,
+    Backoff,
+    MaterializeResult,
+    MetadataValue,
+    RetryPolicy,
+    asset,
+    multi_asset,
+)
+
+from assets.metadata import markdown_table, table_metadata
+from assets.resources import PipelineSettings
+from assets.tables import READ_COPY, WRITER_POOL, asset_key, step_keys, step_specs, table_name
+from pipeline import steps
+from pipeline.arxiv.outcomes import EnrichmentReport
+from pipeline.db.schema import Step, tables_of
+from pipeline.dumps.ingest import IngestReport
+from pipeline.settings import Settings
+
+
+def _results(
+    settings: Settings, step: Step, run_metadata: dict[str, object]
+) -> Iterator[MaterializeResult]:
+    for key in step_keys(step):
+        metadata = table_metadata(settings.warehouse, table_name(key))
+        yield MaterializeResult(asset_key=key, metadata=metadata | run_metadata)
+
+
+def _ingest_metadata(report: IngestReport) -> dict[str, object]:
+    files = [
+        (f.file_name, f.status, f.layout, f.listings, f.rejects, f.error) for f in report.files
+    ]
+    return {
+        "files_scanned": MetadataValue.int(report.scanned),
+        "files_new": MetadataValue.int(len(report.files)),
+        "files_already_ingested": MetadataValue.int(report.already_ingested),
+        "files_quarantined": MetadataValue.int(report.quarantined),
+        "listings_added": MetadataValue.int(report.listings),
+        "rejects_added": MetadataValue.int(report.rejects),
+        "new_files": MetadataValue.md(
+            markdown_table(["file", "status", "layout", "listings", "rejects", "error"], files)
+        ),
+    }
+
+
+@multi_asset(
+    name="raw_files",
+    specs=step_specs(Step.RAW_FILES, reads=(), kinds={"polars"}),
+    pool=WRITER_POOL,
+)
+def raw_files(
+    context: AssetExecutionContext, pipeline_settings: PipelineSettings
+) -> Iterator[MaterializeResult]:
+    """Scans the landing folder and loads every file content not yet in the warehouse."""
+    settings = pipeline_settings.resolve()
+    report = steps.load_raw_files(settings)
+    context.log.info(
+        f"{len(report.files)} new file(s) of {report.scanned} scanned: "
+        f"{report.listings} listings, {report.rejects} rejects, "
+        f"{report.quarantined} file(s) quarantined"
+    )
+    for outcome in report.files:
+        if outcome.status == "quarantined":
+            context.log.warning(f"quarantined {outcome.file_name}: {outcome.error}")
+    for name in report.changed:
+        context.log.warning(f"{name} changed while it was being read; left for the next run")
+    yield from _results(settings, Step.RAW_FILES, _ingest_metadata(report))
+
+
+@multi_asset(
+    name="title_clusters",
+    specs=step_specs(Step.TITLE_CLUSTERS, reads=["raw.listings"], kinds={"python"}),
+    pool=WRITER_POOL,
+)
+def title_clusters(
+    context: AssetExecutionContext, pipeline_settings: PipelineSettings
+) -> Iterator[MaterializeResult]:
+    """Clusters new title keys: exact keys, then typo variants with agreeing abstracts."""
+    settings = pipeline_settings.resolve()
+    report = steps.cluster_titles(settings)
+    context.log.info(
+        f"{report.new_keys} new title key(s), {report.typo_pairs} typo pair(s), "
+        f"{report.clusters_merged} cluster(s) merged"
+    )
+    yield from _results(
+        settings,
+        Step.TITLE_CLUSTERS,
+        {
+            "new_title_keys": MetadataValue.int(report.new_keys),
+            "typo_pairs_merged": MetadataValue.int(report.typo_pairs),
+            "clusters_merged": MetadataValue.int(report.clusters_merged),
+        },
+    )
+
+
+def _arxiv_metadata(report: EnrichmentReport) -> dict[str, object]:
+    metadata: dict[str, object] = {
+        f"papers_{status}": MetadataValue.int(count) for status, count in report.counts.items()
+    }
+    return metadata | {
+        "requests_made": MetadataValue.int(report.requests),
+        "cache_hits": MetadataValue.int(report.cache_hits),
+        "ids_stated_by_source": MetadataValue.int(report.from_source),
+        "records_stored": MetadataValue.int(report.records_stored),
+        "zero_hit_retries": MetadataValue.int(report.zero_hit_retries),
+        "offline": MetadataValue.bool(report.offline),
+    }
+
+
+@multi_asset(
+    name="arxiv_outcomes",
+    specs=step_specs(Step.ARXIV, reads=["internal.title_keys", "raw.listings"], kinds={"python"}),
+    pool=WRITER_POOL,
+    # Request failures are recorded per cluster and never raised; this retries the rest
+    # (a warehouse lock held too long, a full disk) a little later.
+    retry_policy=RetryPolicy(max_retries=2, delay=30, backoff=Backoff.EXPONENTIAL),
+)
+def arxiv_outcomes(
+    context: AssetExecutionContext, pipeline_settings: PipelineSettings
+) -> Iterator[MaterializeResult]:
+    """Asks arXiv about title clusters without a final outcome, politely and in batches."""
+    settings = pipeline_settings.resolve()
+
+    def progress(report: EnrichmentReport) -> None:
+        context.log.info(f"arXiv progress: {report.counts}, {report.requests} requests")
+
+    report = steps.resolve_arxiv(settings, on_progress=progress)
+    context.log.info(
+        f"arXiv: {report.counts}, {report.requests} requests, {report.cache_hits} cached"
+    )
+    yield from _results(settings, Step.ARXIV, _arxiv_metadata(report))
+
+
+@multi_asset(
+    name="papers",
+    specs=step_specs(
+        Step.PAPERS,
+        reads=["internal.title_keys", "internal.arxiv_outcomes", "raw.listings"],
+        kinds={"sql"},
+    ),
+    pool=WRITER_POOL,
+)
+def papers(
+    context: AssetExecutionContext, pipeline_settings: PipelineSettings
+) -> Iterator[MaterializeResult]:
+    """Maps listings to papers (merging clusters with one arXiv ID) and recomputes the
+    papers that changed."""
+    settings = pipeline_settings.resolve()
+    report = steps.build_paper_tables(settings)
+    context.log.info(
+        f"{report.listings_mapped} listing(s) mapped, {len(report.touched_papers)} paper(s) "
+        f"recomputed, ids retired: {report.papers_retired or 'none'}"
+    )
+    yield from _results(
+        settings,
+        Step.PAPERS,
+        {
+            "listings_mapped": MetadataValue.int(report.listings_mapped),
+            "papers_recomputed": MetadataValue.int(len(report.touched_papers)),
+            "paper_ids_merged": MetadataValue.int(sum(report.papers_retired.values())),
+        },
+    )
+
+
+@multi_asset(
+    name="links",
+    specs=step_specs(
+        Step.LINKS,
+        reads=["raw.listings", "core.paper_listings", "core.papers", "internal.arxiv_repos"],
+        kinds={"polars"},
+    ),
+    pool=WRITER_POOL,
+)
+def links(
+    context: AssetExecutionContext, pipeline_settings: PipelineSettings
+) -> Iterator[MaterializeResult]:
+    """Scans abstracts of newly loaded files for links and rebuilds the per-paper tables."""
+    settings = pipeline_settings.resolve()
+    scanned = steps.build_link_tables(settings)
+    context.log.info(f"scanned {scanned} new listing(s) for links")
+    yield from _results(settings, Step.LINKS, {"listings_scanned": MetadataValue.int(scanned)})
+
+
+_MART_READS = [
+    "raw.listings",
+    "raw.dump_files",
+    "raw.rejects",
+    "core.papers",
+    "core.paper_listings",
+    "core.paper_repos",
+    "core.arxiv_matches",
+]
+
+
+@multi_asset(
+    name="marts",
+    specs=step_specs(Step.MARTS, reads=_MART_READS, kinds={"sql"}),
+    pool=WRITER_POOL,
+)
+def marts(
+    context: AssetExecutionContext, pipeline_settings: PipelineSettings
+) -> Iterator[MaterializeResult]:
+    """Appends new observations to the history and (re)creates the mart views."""
+    settings = pipeline_settings.resolve()
+    added = steps.build_mart_tables(settings)
+    context.log.info(f"{added} new observation(s) in marts.listing_observations")
+    yield from _results(settings, Step.MARTS, {"observations_added": MetadataValue.int(added)})
+
+
+@asset(
+    key=READ_COPY,
+    deps=[asset_key(t.name) for t in tables_of(Step.MARTS)],
+    group_name="marts",
+    kinds={"duckdb"},
+    pool=WRITER_POOL,
+    description="A consistent copy of the warehouse for readers, replaced atomically at "
+    "the end of each refresh: notebooks and BI tools open it and are never locked out.",
+)
+def warehouse_read_copy(pipeline_settings: PipelineSettings) -> MaterializeResult:
+    path = steps.publish_read_copy(pipeline_settings.resolve())
+    return MaterializeResult(
+        metadata={
+            "path": MetadataValue.path(str(path)),
+            "bytes": MetadataValue.int(path.stat().st_size),
+        }
+    )
+
+
+REFRESH_ASSETS = [
+    raw_files,
+    title_clusters,
+    arxiv_outcomes,
+    papers,
+    links,
+    marts,
+    warehouse_read_copy,
+]

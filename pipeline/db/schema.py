@@ -1,0 +1,546 @@
+"""Every table of the warehouse, declared once: columns, DuckDB types, key, a description
+for every column, and the step that writes it.
+
+Everything else is derived from these declarations: the DDL (`schema_sql`), the polars
+schemas frames are built with (`polars_schema`), the `COMMENT ON` descriptions BI tools
+show (`comment_sql`), and, in the Dagster layer, one asset per table with its column
+schema. The marts' views are written in `warehouse/sql/marts.sql`; their columns are
+declared here too, and a test checks that the live warehouse agrees with every
+declaration.
+
+Schemas: `raw` (files as read), `core` (papers and what is known of them), `marts` (the
+read side), and `internal`: bookkeeping of the steps (title keys, signatures, scan
+records, per-listing links, per-cluster arXiv outcomes) that users need not read.
+
+Tables rebuilt by delete-and-insert in one transaction carry no PRIMARY KEY (DuckDB
+checks such keys eagerly); their uniqueness is an asset check instead. Titles and
+abstracts, the bulk of the data, are compressed with ZSTD: DuckDB's default for strings
+(DICT_FSST) triples the time of a million-row insert, while ZSTD costs about what no
+compression does and writes less than half the default's bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import polars as pl
+
+
+class Step(StrEnum):
+    """The steps of a refresh, in order; each writes its own tables and no other's."""
+
+    RAW_FILES = "raw_files"
+    TITLE_CLUSTERS = "title_clusters"
+    ARXIV = "arxiv"
+    PAPERS = "papers"
+    LINKS = "links"
+    MARTS = "marts"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    description: str
+    not_null: bool = False
+    zstd: bool = False
+
+    def ddl(self) -> str:
+        compression = " USING COMPRESSION zstd" if self.zstd else ""
+        return f"{self.name} {self.type}{' NOT NULL' if self.not_null else ''}{compression}"
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    step: Step
+    description: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()
+    primary_key: bool = False  # enforce `key` in DuckDB (only for insert-only tables)
+    view: bool = False
+    column_names: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "column_names", tuple(c.name for c in self.columns))
+
+    @property
+    def schema(self) -> str:
+        return self.name.split(".")[0]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+    def ddl(self) -> str:
+        lines = [c.ddl() for c in self.columns]
+        if self.primary_key:
+            lines.append(f"PRIMARY KEY ({', '.join(self.key)})")
+        body = ",\n    ".join(lines)
+        return f"CREATE TABLE IF NOT EXISTS {self.name} (\n    {body}\n);"
+
+
+def _c(name: str, type_: str, description: str, **options: bool) -> Column:
+    return Column(name, type_, description, **options)
+
+
+_SHA = _c("file_sha256", "VARCHAR", "SHA-256 of the raw file's bytes.", not_null=True)
+_POSITION = _c("position", "INTEGER", "1-based order of the entry in its file.", not_null=True)
+_PAPER = _c("paper_id", "VARCHAR", "The paper (core.papers).", not_null=True)
+_TITLE_KEY = _c(
+    "title_key", "VARCHAR", "Normalized title: listings sharing one are one paper.", not_null=True
+)
+_REPO = _c("repo", "VARCHAR", "owner/name as the source spells it.", not_null=True)
+_REPO_URL = _c("url", "VARCHAR", "https://github.com/owner/name.", not_null=True)
+_REPO_SOURCE = _c(
+    "source", "VARCHAR", "Where it was found: abstract, huggingface or arxiv.", not_null=True
+)
+_LINK_URL = _c(
+    "url", "VARCHAR", "The link, cleaned (scheme added, host lower-cased).", not_null=True
+)
+_LINK_KIND = _c("kind", "VARCHAR", "project_page, huggingface or other.", not_null=True)
+
+
+def _outcome_columns(subject: Column) -> tuple[Column, ...]:
+    """The columns of an arXiv outcome, about a title cluster or a paper."""
+    return (
+        subject,
+        _c(
+            "status",
+            "VARCHAR",
+            "matched, not_found, ambiguous, error or pending.",
+            not_null=True,
+        ),
+        _c("arxiv_id", "VARCHAR", "The arXiv ID when matched, without version."),
+        _c("score", "DOUBLE", "Confidence 0-1: title similarity, averaged with the abstract's."),
+        _c("method", "VARCHAR", "source, batch_phrase, single_phrase, words or offline."),
+        _c("checked_at", "TIMESTAMP", "When arXiv was asked (or the source read)."),
+        _c("error", "VARCHAR", "Why a request failed, or what made the outcome uncertain."),
+    )
+
+
+TABLES: tuple[Table, ...] = (
+    # --- raw: what the files say ---------------------------------------------------------
+    Table(
+        "raw.dump_files",
+        Step.RAW_FILES,
+        "One row per distinct raw file content (by SHA-256), loaded or quarantined.",
+        (
+            _c(
+                "file_sha256",
+                "VARCHAR",
+                "SHA-256 of the file's bytes; its identity.",
+                not_null=True,
+            ),
+            _c(
+                "file_name",
+                "VARCHAR",
+                "Name of the first file seen with this content.",
+                not_null=True,
+            ),
+            _c(
+                "layout",
+                "VARCHAR",
+                "Detected layout: blocks_with_metadata, blocks_without_metadata, compact, "
+                "hf_api_json or hf_html.",
+            ),
+            _c("snapshot_date", "DATE", "Day the page was viewed or fetched; null when unknown."),
+            _c(
+                "snapshot_date_source",
+                "VARCHAR",
+                "How snapshot_date was found, or why it is unknown.",
+            ),
+            _c("ingested_at", "TIMESTAMP", "When the file was loaded (UTC).", not_null=True),
+            _c("status", "VARCHAR", "loaded or quarantined.", not_null=True),
+            _c("error", "VARCHAR", "Why the file was quarantined."),
+            _c("listing_count", "INTEGER", "Entries loaded from the file.", not_null=True),
+            _c("reject_count", "INTEGER", "Rows of raw.rejects for the file.", not_null=True),
+            _c("byte_size", "BIGINT", "Size of the file in bytes.", not_null=True),
+            _c("archive_path", "VARCHAR", "Its read-only copy in the raw archive.", not_null=True),
+            _c("source_url", "VARCHAR", "URL it was fetched from (fetched files only)."),
+            _c("fetched_at", "TIMESTAMP", "When it was fetched (fetched files only)."),
+        ),
+        key=("file_sha256",),
+        primary_key=True,
+    ),
+    Table(
+        "raw.file_names",
+        Step.RAW_FILES,
+        "Every name a raw file content was seen under in the landing folder.",
+        (
+            _SHA,
+            _c("file_name", "VARCHAR", "A name the content was landed under.", not_null=True),
+            _c("first_seen", "TIMESTAMP", "When this name was first seen.", not_null=True),
+        ),
+        key=("file_sha256", "file_name"),
+    ),
+    Table(
+        "raw.listings",
+        Step.RAW_FILES,
+        "One row per paper entry per raw file, cleaned and typed.",
+        (
+            _SHA,
+            _POSITION,
+            _c("title", "VARCHAR", "Title as listed, whitespace normalized.", zstd=True),
+            _c("abstract", "VARCHAR", "Abstract as listed, whitespace normalized.", zstd=True),
+            _c("authors_count", "INTEGER", "Number of authors, where stated."),
+            _c("org_handle", "VARCHAR", "Handle of the stated organization (`google`)."),
+            _c("organization", "VARCHAR", "Display name of the stated organization."),
+            _c("published_text", "VARCHAR", "The publication date as written."),
+            _c(
+                "published_date",
+                "DATE",
+                "Publication date; year-less dates take the snapshot year.",
+            ),
+            _c("comments", "INTEGER", "Comment count on Hugging Face (a dump's trailing number)."),
+            _c("upvotes", "INTEGER", "Upvotes, where the source states them (pages and API JSON)."),
+            _c("arxiv_id", "VARCHAR", "arXiv ID, where the source states it (no version)."),
+            _c("authors", "VARCHAR[]", "Author names in order, where the source lists them."),
+            _c(
+                "github_url",
+                "VARCHAR",
+                "Repository URL the source states (Hugging Face's githubRepo).",
+            ),
+            _c("project_page", "VARCHAR", "Project page the source states."),
+            _c("title_key", "VARCHAR", "Normalized title used to group listings into papers."),
+        ),
+        key=("file_sha256", "position"),
+    ),
+    Table(
+        "raw.rejects",
+        Step.RAW_FILES,
+        "What could not be read, and why: whole files (position null) or single entries.",
+        (
+            _SHA,
+            _c("position", "INTEGER", "The entry's position; null for the whole file."),
+            _c("reason", "VARCHAR", "Specific reason the input was set aside.", not_null=True),
+            _c("excerpt", "VARCHAR", "A piece of the input, for a person to recognise it."),
+        ),
+    ),
+    # --- internal: the steps' bookkeeping ------------------------------------------------
+    Table(
+        "internal.title_keys",
+        Step.TITLE_CLUSTERS,
+        "Each title key and its cluster: keys whose titles differ by a typo are one cluster.",
+        (
+            _TITLE_KEY,
+            _c("key_id", "VARCHAR", "`p` and 16 hex digits of the key's SHA-256.", not_null=True),
+            _c(
+                "cluster_id",
+                "VARCHAR",
+                "The smallest key_id of the key's cluster; a paper's id before arXiv merges.",
+                not_null=True,
+            ),
+            _c("sample_title", "VARCHAR", "The key's first title, for comparing typo variants."),
+        ),
+        key=("title_key",),
+    ),
+    Table(
+        "internal.title_signatures",
+        Step.TITLE_CLUSTERS,
+        "Word-position signatures of each title key: keys sharing one are typo candidates.",
+        (
+            _TITLE_KEY,
+            _c("signature", "BIGINT", "Hash of three of five word groups.", not_null=True),
+        ),
+    ),
+    Table(
+        "internal.arxiv_outcomes",
+        Step.ARXIV,
+        "The outcome of resolving each title cluster to arXiv.",
+        _outcome_columns(_c("cluster_id", "VARCHAR", "The title cluster.", not_null=True)),
+        key=("cluster_id",),
+    ),
+    Table(
+        "internal.arxiv_repos",
+        Step.ARXIV,
+        "GitHub repositories named in arXiv's abstract or comment of a record.",
+        (
+            _c("arxiv_id", "VARCHAR", "The record (core.arxiv_papers).", not_null=True),
+            _REPO,
+            _REPO_URL,
+        ),
+    ),
+    Table(
+        "internal.paper_keys",
+        Step.PAPERS,
+        "The paper each title key belongs to, as of the last papers step.",
+        (_TITLE_KEY, _PAPER),
+        key=("title_key",),
+    ),
+    Table(
+        "internal.link_scanned_files",
+        Step.LINKS,
+        "Raw files whose listings were scanned for links.",
+        (_SHA,),
+        key=("file_sha256",),
+        primary_key=True,
+    ),
+    Table(
+        "internal.listing_repos",
+        Step.LINKS,
+        "GitHub repositories found per listing.",
+        (_SHA, _POSITION, _REPO, _REPO_URL, _REPO_SOURCE),
+    ),
+    Table(
+        "internal.listing_links",
+        Step.LINKS,
+        "Other links found per listing.",
+        (_SHA, _POSITION, _LINK_URL, _LINK_KIND),
+    ),
+    # --- core: papers ----------------------------------------------------------------------
+    Table(
+        "core.papers",
+        Step.PAPERS,
+        "One row per distinct paper; values merged deterministically from its listings.",
+        (
+            _c(
+                "paper_id",
+                "VARCHAR",
+                "Stable paper id (hash of its title key); see core.paper_aliases.",
+                not_null=True,
+            ),
+            _c("title", "VARCHAR", "Title of its newest listing.", zstd=True),
+            _c("abstract", "VARCHAR", "Abstract of its newest listing.", zstd=True),
+            _c("published_date", "DATE", "Publication date, from the newest listing stating it."),
+            _c(
+                "authors_count", "INTEGER", "Number of authors, from the newest listing stating it."
+            ),
+            _c("org_handle", "VARCHAR", "Organization handle, from the newest listing stating it."),
+            _c("organization", "VARCHAR", "Organization, from the newest listing stating it."),
+            _c("comments", "INTEGER", "Comment count, from the newest snapshot stating it."),
+            _c("upvotes", "INTEGER", "Upvotes, from the newest snapshot stating it."),
+            _c("arxiv_id", "VARCHAR", "arXiv ID without version, stated by a source or resolved."),
+            _c("listing_count", "INTEGER", "Listings that are this paper."),
+            _c("first_seen", "DATE", "Earliest snapshot (or ingestion) date of its listings."),
+            _c("last_seen", "DATE", "Latest snapshot (or ingestion) date of its listings."),
+        ),
+        key=("paper_id",),
+    ),
+    Table(
+        "core.paper_listings",
+        Step.PAPERS,
+        "Lineage: which raw listing became which paper; every listing appears once.",
+        (_PAPER, _SHA, _POSITION),
+        key=("file_sha256", "position"),
+    ),
+    Table(
+        "core.paper_aliases",
+        Step.PAPERS,
+        "Paper ids that a merge retired, and the paper they now belong to.",
+        (
+            _c("old_paper_id", "VARCHAR", "The retired id.", not_null=True),
+            _c("paper_id", "VARCHAR", "The paper it belongs to now.", not_null=True),
+            _c("reason", "VARCHAR", "title typo variant or same arXiv ID.", not_null=True),
+            _c("recorded_at", "TIMESTAMP", "When the merge was recorded.", not_null=True),
+        ),
+        key=("old_paper_id",),
+    ),
+    Table(
+        "core.arxiv_matches",
+        Step.PAPERS,
+        "Outcome of resolving each paper to arXiv (the best of its title clusters').",
+        _outcome_columns(_PAPER),
+        key=("paper_id",),
+    ),
+    Table(
+        "core.arxiv_papers",
+        Step.ARXIV,
+        "arXiv's own record of each matched paper.",
+        (
+            _c("arxiv_id", "VARCHAR", "arXiv ID without version.", not_null=True),
+            _c("version", "INTEGER", "Version of this record."),
+            _c("title", "VARCHAR", "Title as arXiv states it."),
+            _c("abstract", "VARCHAR", "Abstract as arXiv states it."),
+            _c("authors", "VARCHAR[]", "Authors in order."),
+            _c("primary_category", "VARCHAR", "Primary arXiv category."),
+            _c("categories", "VARCHAR[]", "Every category."),
+            _c("published", "TIMESTAMP", "First version's date."),
+            _c("updated", "TIMESTAMP", "This version's date."),
+            _c("doi", "VARCHAR", "DOI, when arXiv has one."),
+            _c("journal_ref", "VARCHAR", "Journal reference, when given."),
+            _c("comment", "VARCHAR", "The authors' comment (pages, venue, code link)."),
+        ),
+        key=("arxiv_id",),
+    ),
+    Table(
+        "core.paper_repos",
+        Step.LINKS,
+        "GitHub repositories linked to a paper, one row per paper and repository.",
+        (_PAPER, _REPO, _REPO_URL, _REPO_SOURCE),
+        key=("paper_id", "repo"),
+    ),
+    Table(
+        "core.paper_links",
+        Step.LINKS,
+        "Other links found for a paper, with their kind.",
+        (_PAPER, _LINK_URL, _LINK_KIND),
+        key=("paper_id", "url"),
+    ),
+    # --- marts: the read side --------------------------------------------------------------
+    Table(
+        "marts.listing_observations",
+        Step.MARTS,
+        "Every observation of a listing, appended once and never updated: the history.",
+        (
+            _SHA,
+            _POSITION,
+            _c(
+                "observed_on",
+                "DATE",
+                "Snapshot date, or the ingestion date when it is unknown.",
+                not_null=True,
+            ),
+            _c("snapshot_date", "DATE", "The file's snapshot date; null when unknown."),
+            _c("upvotes", "INTEGER", "Upvotes stated in that observation."),
+            _c("comments", "INTEGER", "Comment count stated in that observation."),
+            _c("recorded_at", "TIMESTAMP", "When it was added to the history.", not_null=True),
+        ),
+        key=("file_sha256", "position"),
+    ),
+    Table(
+        "marts.paper_history",
+        Step.MARTS,
+        "Per paper and snapshot day: upvotes, comments and listing appearances.",
+        (
+            _c("paper_id", "VARCHAR", "Current paper id."),
+            _c("observed_on", "DATE", "Snapshot date (ingestion date when unknown)."),
+            _c("snapshot_date_known", "BOOLEAN", "False when observed_on is an ingestion date."),
+            _c("upvotes", "INTEGER", "Upvotes stated that day, if any."),
+            _c("comments", "INTEGER", "Comment count stated that day, if any."),
+            _c("appearances", "INTEGER", "Listings of the paper observed that day."),
+            _c("files", "VARCHAR[]", "Raw files the observations come from."),
+        ),
+        view=True,
+    ),
+    Table(
+        "marts.trending",
+        Step.MARTS,
+        "Papers of the last 30 days of observations, ranked by upvote gain, then appearances.",
+        (
+            _c("paper_id", "VARCHAR", "The paper."),
+            _c("title", "VARCHAR", "Its title."),
+            _c("appearances_30d", "INTEGER", "Listings observed in the last 30 days."),
+            _c("snapshots_30d", "INTEGER", "Distinct days the paper was observed."),
+            _c("upvotes_latest", "INTEGER", "Upvotes at the latest observation."),
+            _c(
+                "upvote_gain_30d",
+                "INTEGER",
+                "Upvotes gained between the first and latest observation.",
+            ),
+            _c("last_observed", "DATE", "Latest observation day."),
+        ),
+        view=True,
+    ),
+    Table(
+        "marts.papers_with_repos",
+        Step.MARTS,
+        "Papers that have code, with their repositories.",
+        (
+            _c("paper_id", "VARCHAR", "The paper."),
+            _c("title", "VARCHAR", "Its title."),
+            _c("published_date", "DATE", "Publication date."),
+            _c("arxiv_id", "VARCHAR", "arXiv ID, when known."),
+            _c("organization", "VARCHAR", "Stated organization."),
+            _c("upvotes", "INTEGER", "Latest upvotes stated."),
+            _c("first_seen", "DATE", "Earliest snapshot date."),
+            _c("last_seen", "DATE", "Latest snapshot date."),
+            _c("repos", "VARCHAR[]", "owner/name of each repository."),
+            _c("repo_urls", "VARCHAR[]", "https://github.com/owner/name of each repository."),
+            _c("repo_sources", "VARCHAR[]", "Where the repositories were found."),
+            _c("repo_count", "INTEGER", "Number of repositories."),
+        ),
+        view=True,
+    ),
+    Table(
+        "marts.papers_by_organization",
+        Step.MARTS,
+        "Papers grouped by the organization the listing states.",
+        (
+            _c("org_handle", "VARCHAR", "Organization handle."),
+            _c("organization", "VARCHAR", "Organization display name."),
+            _c("papers", "INTEGER", "Distinct papers."),
+            _c("listings", "INTEGER", "Listings of those papers."),
+            _c("latest_published", "DATE", "Newest publication date."),
+            _c("recent_titles", "VARCHAR[]", "Up to five newest titles."),
+        ),
+        view=True,
+    ),
+    Table(
+        "marts.unresolved_papers",
+        Step.MARTS,
+        "Papers without an arXiv ID, with the state of their resolution.",
+        (
+            _c("paper_id", "VARCHAR", "The paper."),
+            _c("title", "VARCHAR", "Its title."),
+            _c("arxiv_status", "VARCHAR", "Latest outcome, or not_checked."),
+            _c("checked_at", "TIMESTAMP", "When arXiv was last asked."),
+            _c("error", "VARCHAR", "Why the last request failed, if it did."),
+        ),
+        view=True,
+    ),
+    Table(
+        "marts.data_quality",
+        Step.MARTS,
+        "Data-quality counts: rejects by reason, files by status, unknown snapshot "
+        "dates, unresolved papers.",
+        (
+            _c("metric", "VARCHAR", "What is counted."),
+            _c("detail", "VARCHAR", "The category."),
+            _c("count", "INTEGER", "How many."),
+        ),
+        view=True,
+    ),
+)
+
+TABLE: dict[str, Table] = {t.name: t for t in TABLES}
+SCHEMAS = ("raw", "internal", "core", "marts")
+# What users read; `internal` is the steps' own.
+PUBLIC_TABLES = tuple(t.name for t in TABLES if t.schema != "internal")
+
+
+def tables_of(step: Step) -> tuple[Table, ...]:
+    return tuple(t for t in TABLES if t.step == step)
+
+
+def schema_sql() -> str:
+    """The DDL of every schema and table (views are created by the marts step)."""
+    schemas = [f"CREATE SCHEMA IF NOT EXISTS {s};" for s in SCHEMAS]
+    return "\n".join(schemas + [t.ddl() for t in TABLES if not t.view])
+
+
+_POLARS_TYPES: dict[str, pl.DataType] = {
+    "VARCHAR": pl.String(),
+    "INTEGER": pl.Int32(),
+    "BIGINT": pl.Int64(),
+    "DOUBLE": pl.Float64(),
+    "BOOLEAN": pl.Boolean(),
+    "DATE": pl.Date(),
+    "TIMESTAMP": pl.Datetime("us"),
+    "VARCHAR[]": pl.List(pl.String()),
+}
+
+
+def polars_schema(table: str, columns: tuple[str, ...] | None = None) -> dict[str, pl.DataType]:
+    """The polars schema of a table's columns (all, or those named), for building frames
+    that insert without casts."""
+    declared = TABLE[table]
+    names = columns or declared.column_names
+    return {name: _POLARS_TYPES[declared.column(name).type] for name in names}
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def comment_sql(tables: tuple[Table, ...] = TABLES) -> str:
+    """`COMMENT ON` every table (or view) and column, so DuckDB and BI tools show them."""
+    statements = []
+    for table in tables:
+        kind = "VIEW" if table.view else "TABLE"
+        statements.append(f"COMMENT ON {kind} {table.name} IS {_quote(table.description)};")
+        statements += [
+            f"COMMENT ON COLUMN {table.name}.{c.name} IS {_quote(c.description)};"
+            for c in table.columns
+        ]
+    return "\n".join(statements)

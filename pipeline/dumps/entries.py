@@ -1,0 +1,55 @@
+"""What a reader makes of one raw file: its entries as read, and what it could not read.
+
+Every reader (text dumps, saved Hugging Face pages, API JSON) returns a `ParsedDump`, so
+that a fetched page and a hand-saved page go through the same path to `raw.listings`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+
+@dataclass(slots=True)
+class Entry:
+    """One paper entry as the source states it; fields the source does not state stay None."""
+
+    position: int
+    title: str
+    abstract: str | None = None
+    authors_count: int | None = None
+    org_handle: str | None = None
+    organization: str | None = None
+    published_text: str | None = None
+    published_date: date | None = None
+    comments: int | None = None
+    upvotes: int | None = None
+    arxiv_id: str | None = None
+    authors: list[str] | None = None
+    github_url: str | None = None
+    project_page: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    """Something set aside: a whole file (position None) or one entry, with a specific reason."""
+
+    position: int | None
+    reason: str
+    excerpt: str = ""
+
+
+@dataclass
+class ParsedDump:
+    """A file's readable content. `snapshot_date` is the day the page was viewed or
+    fetched; None with the reason in `snapshot_date_source` when it cannot be known."""
+
+    layout: str
+    entries: list[Entry] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+    snapshot_date: date | None = None
+    snapshot_date_source: str = "unknown"
+
+
+class NotADump(ValueError):
+    """The whole file cannot be read as a listing dump; the message is the reject reason."""

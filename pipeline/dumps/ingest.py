@@ -1,0 +1,332 @@
+"""From the landing folder to `raw.*`: each new file content is archived, read, cleaned
+and loaded in one transaction.
+
+A file is known by the SHA-256 of its bytes, so a renamed or re-saved copy is not read
+twice (its other name is recorded in `raw.file_names`). The archive keeps every raw
+file, good or bad, under its hash and read-only, so the warehouse can be rebuilt from it
+whatever later happens to the landing folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from multiprocessing import get_context
+from pathlib import Path
+
+import polars as pl
+
+from pipeline.db.connection import Connection, Warehouse, registered, transaction
+from pipeline.db.schema import polars_schema
+from pipeline.dumps.cleaning import clean_listings, empty_listings, entries_frame
+from pipeline.dumps.entries import NotADump, ParsedDump, Reject
+from pipeline.dumps.read import read_raw_file
+from pipeline.landing import landing_files, read_sidecar, sidecar_path, snapshot_hint
+from pipeline.text import excerpt
+
+_BATCH_ENTRIES = 100_000
+# Below this much new content, reading in this process beats starting workers (about a
+# second each, for importing polars and the readers).
+_POOL_MIN_FILES = 4
+_POOL_MIN_BYTES = 32 * 1024**2
+
+
+@dataclass
+class FileOutcome:
+    file_name: str
+    file_sha256: str
+    status: str
+    layout: str | None = None
+    listings: int = 0
+    rejects: int = 0
+    error: str | None = None
+
+
+@dataclass
+class IngestReport:
+    scanned: int = 0
+    already_ingested: int = 0
+    files: list[FileOutcome] = field(default_factory=list)
+    # Files that changed or went away between the scan and the read: left for next run.
+    changed: list[str] = field(default_factory=list)
+
+    @property
+    def listings(self) -> int:
+        return sum(f.listings for f in self.files)
+
+    @property
+    def rejects(self) -> int:
+        return sum(f.rejects for f in self.files)
+
+    @property
+    def quarantined(self) -> int:
+        return sum(f.status == "quarantined" for f in self.files)
+
+
+def _write_once(target: Path, data: bytes) -> None:
+    if target.exists():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temp = target.with_name(target.name + ".tmp")
+    temp.unlink(missing_ok=True)  # a read-only leftover of a run killed mid-write
+    temp.write_bytes(data)
+    temp.chmod(0o444)
+    os.replace(temp, target)
+
+
+def archive_raw(data: bytes, sha256: str, archive_dir: Path, source: Path | None = None) -> Path:
+    """Keeps an immutable copy of the bytes under their hash (written once, read-only),
+    with the fetch sidecar beside it when there is one, so that pointing
+    `PAPERS_LANDING_DIR` at the archive rebuilds the same warehouse."""
+    target = archive_dir / sha256[:2] / sha256
+    _write_once(target, data)
+    sidecar = sidecar_path(source) if source is not None else None
+    if sidecar is not None and sidecar.is_file():
+        _write_once(sidecar_path(target), sidecar.read_bytes())
+    return target
+
+
+@dataclass
+class _Loaded:
+    """One new file, read: its `raw.dump_files` row and its cleaned listings."""
+
+    row: dict[str, object]
+    listings: pl.DataFrame
+    rejects: list[Reject]
+
+
+def _read(path: Path, data: bytes, sha: str, archive: Path, today: date) -> _Loaded:
+    sidecar = read_sidecar(path, sha) or {}
+    hint = snapshot_hint(sidecar)
+    row: dict[str, object] = {
+        "file_sha256": sha,
+        "file_name": path.name,
+        "ingested_at": datetime.now(UTC).replace(tzinfo=None),
+        "byte_size": len(data),
+        "archive_path": str(archive),
+        "source_url": sidecar.get("url"),
+        "fetched_at": sidecar.get("fetched_at"),
+    }
+    try:
+        parsed = read_raw_file(data, snapshot_hint=hint, today=today)
+    except NotADump as exc:
+        row |= {"status": "quarantined", "error": str(exc), "layout": None}
+        row |= {"snapshot_date": None, "snapshot_date_source": "unknown: file not read"}
+        return _Loaded(row, empty_listings(), [Reject(None, str(exc), _head(data))])
+    listings, untitled = _split_untitled(clean_listings(entries_frame(sha, parsed)))
+    rejects = parsed.rejects + untitled
+    row |= _parsed_fields(parsed, listings.height, rejects)
+    if row["status"] == "quarantined":
+        # A file none of whose entries could be read is a whole-file reject too.
+        rejects = [Reject(None, str(row["error"]), _head(data)), *rejects]
+    return _Loaded(row, listings, rejects)
+
+
+def _split_untitled(listings: pl.DataFrame) -> tuple[pl.DataFrame, list[Reject]]:
+    """Entries whose title is empty once cleaned cannot be a paper: they are rejected."""
+    untitled = pl.col("title_key").fill_null("") == ""
+    rejects = [
+        Reject(position, "empty title: no letters or digits once cleaned", excerpt(abstract or ""))
+        for position, abstract in listings.filter(untitled).select("position", "abstract").rows()
+    ]
+    return listings.filter(~untitled), rejects
+
+
+def _parsed_fields(
+    parsed: ParsedDump, listing_count: int, rejects: list[Reject]
+) -> dict[str, object]:
+    status, error = "loaded", None
+    if listing_count == 0:
+        status, error = (
+            "quarantined",
+            "no readable entries: " + "; ".join(sorted({r.reason for r in rejects})),
+        )
+    return {
+        "layout": parsed.layout,
+        "snapshot_date": parsed.snapshot_date,
+        "snapshot_date_source": parsed.snapshot_date_source,
+        "status": status,
+        "error": error,
+    }
+
+
+def _head(data: bytes) -> str:
+    return data[:120].decode("utf-8", errors="backslashreplace")
+
+
+def _known(con: Connection) -> tuple[set[str], set[tuple[str, str]]]:
+    hashes = {row[0] for row in con.execute("SELECT file_sha256 FROM raw.dump_files").fetchall()}
+    names = set(con.execute("SELECT file_sha256, file_name FROM raw.file_names").fetchall())
+    return hashes, names
+
+
+@dataclass(frozen=True)
+class _Job:
+    """A new file content to read: sent to a worker process as it is (paths, no bytes)."""
+
+    path: Path
+    sha256: str
+    size: int
+    archive_dir: Path
+    today: date
+
+
+def _load(job: _Job) -> _Loaded | None:
+    """Archives and reads one new file; None when it changed or went away since the scan
+    (a file still being written or moved), which leaves it for the next run."""
+    try:
+        data = job.path.read_bytes()
+    except FileNotFoundError:
+        return None
+    if hashlib.sha256(data).hexdigest() != job.sha256:
+        return None
+    archive = archive_raw(data, job.sha256, job.archive_dir, job.path)
+    return _read(job.path, data, job.sha256, archive, job.today)
+
+
+def _loaded_files(jobs: list[_Job], workers: int) -> Iterator[_Loaded | None]:
+    """The jobs' results in job order. Reading is CPU-bound Python, so a large intake is
+    spread over worker processes while this process writes; a small one (an incremental
+    refresh) is read here, as starting workers would cost more than it saves."""
+    small = len(jobs) < _POOL_MIN_FILES or sum(j.size for j in jobs) < _POOL_MIN_BYTES
+    if workers <= 1 or small:
+        yield from map(_load, jobs)
+        return
+    # Spawned, not forked: a fork would copy this process's DuckDB and polars threads.
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        window: deque[Future[_Loaded | None]] = deque()
+        for job in jobs:
+            window.append(pool.submit(_load, job))
+            if len(window) > 2 * workers:  # bounds the frames held in memory
+                yield window.popleft().result()
+        while window:
+            yield window.popleft().result()
+
+
+def _batches(items: Iterable[_Loaded]) -> Iterator[list[_Loaded]]:
+    """Groups files so that memory stays bounded however large the landing folder is."""
+    batch: list[_Loaded] = []
+    size = 0
+    for item in items:
+        batch.append(item)
+        size += item.listings.height
+        if size >= _BATCH_ENTRIES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+_REJECTS_SCHEMA = polars_schema("raw.rejects")
+
+
+def _write_batch(con: Connection, batch: list[_Loaded]) -> None:
+    listings = pl.concat([item.listings for item in batch])
+    files = pl.DataFrame(
+        [
+            item.row | {"listing_count": item.listings.height, "reject_count": len(item.rejects)}
+            for item in batch
+        ],
+        infer_schema_length=None,
+    )
+    rejects = pl.DataFrame(
+        [
+            {
+                "file_sha256": item.row["file_sha256"],
+                "position": r.position,
+                "reason": r.reason,
+                "excerpt": r.excerpt,
+            }
+            for item in batch
+            for r in item.rejects
+        ],
+        schema=_REJECTS_SCHEMA,
+    )
+    with registered(con, new_files=files, new_listings=listings, new_rejects=rejects):
+        con.execute(
+            "INSERT INTO raw.dump_files BY NAME "
+            "SELECT * REPLACE (fetched_at::TIMESTAMP AS fetched_at) FROM new_files"
+        )
+        con.execute(
+            "INSERT INTO raw.file_names SELECT file_sha256, file_name, ingested_at FROM new_files"
+        )
+        con.execute("INSERT INTO raw.listings BY NAME SELECT * FROM new_listings")
+        con.execute("INSERT INTO raw.rejects BY NAME SELECT * FROM new_rejects")
+
+
+def _scan(
+    landing_dir: Path, con: Connection, report: IngestReport
+) -> tuple[list[tuple[Path, str, int]], list[tuple[str, str]]]:
+    """Hashes every landing file: the new contents (path, hash, size), in landing order
+    and each once, and the new names of contents already ingested."""
+    known, known_names = _known(con)
+    new: list[tuple[Path, str, int]] = []
+    new_names: list[tuple[str, str]] = []
+    for path in landing_files(landing_dir):
+        report.scanned += 1
+        data = path.read_bytes()
+        sha = hashlib.sha256(data).hexdigest()
+        if sha in known:
+            report.already_ingested += 1
+            if (sha, path.name) not in known_names:
+                new_names.append((sha, path.name))
+                known_names.add((sha, path.name))
+            continue
+        known.add(sha)
+        known_names.add((sha, path.name))
+        new.append((path, sha, len(data)))
+    return new, new_names
+
+
+def ingest_landing(
+    landing_dir: Path,
+    warehouse: Warehouse,
+    archive_dir: Path,
+    today: date | None = None,
+    workers: int | None = None,
+) -> IngestReport:
+    """Loads every landing file whose content is not in the warehouse yet, reading them
+    in up to `workers` processes (default: one per CPU). The workers are spawned, so a
+    script calling this needs the `if __name__ == "__main__":` guard."""
+    today = today or date.today()
+    report = IngestReport()
+    with warehouse.writer() as con:
+        new, new_names = _scan(landing_dir, con, report)
+        jobs = [_Job(path, sha, size, archive_dir, today) for path, sha, size in new]
+
+        def loaded() -> Iterator[_Loaded]:
+            for job, item in zip(
+                jobs, _loaded_files(jobs, workers or os.cpu_count() or 1), strict=True
+            ):
+                if item is None:
+                    report.changed.append(job.path.name)
+                    continue
+                report.files.append(_outcome(item))
+                yield item
+
+        with transaction(con):
+            for batch in _batches(loaded()):
+                _write_batch(con, batch)
+            if new_names:
+                con.executemany(
+                    "INSERT INTO raw.file_names VALUES (?, ?, now()::TIMESTAMP)", new_names
+                )
+    return report
+
+
+def _outcome(loaded: _Loaded) -> FileOutcome:
+    row = loaded.row
+    return FileOutcome(
+        file_name=str(row["file_name"]),
+        file_sha256=str(row["file_sha256"]),
+        status=str(row["status"]),
+        layout=row["layout"],  # type: ignore[arg-type]
+        listings=loaded.listings.height,
+        rejects=len(loaded.rejects),
+        error=row["error"],  # type: ignore[arg-type]
+    )

@@ -1,0 +1,32 @@
+"""One entry point from a raw file's bytes to a `ParsedDump`, whatever its kind.
+
+The layout is detected, never configured: API JSON, a saved Hugging Face HTML page, or a
+plain-text copy of a listing page. Whatever cannot be read raises `NotADump` with the
+reason that `raw.dump_files.error` records.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pipeline.dumps.decoding import decode_text
+from pipeline.dumps.entries import ParsedDump
+from pipeline.dumps.hf_pages import (
+    looks_like_hf_html,
+    looks_like_hf_json,
+    read_hf_html,
+    read_hf_json,
+)
+from pipeline.dumps.text_pages import read_text_dump
+
+
+def read_raw_file(
+    data: bytes, snapshot_hint: date | None = None, today: date | None = None
+) -> ParsedDump:
+    """Parse a raw file; `snapshot_hint` is the fetch day recorded beside fetched files."""
+    text = decode_text(data)
+    if looks_like_hf_json(text):
+        return read_hf_json(text, snapshot_hint)
+    if looks_like_hf_html(text):
+        return read_hf_html(text, snapshot_hint)
+    return read_text_dump(text, today=today)

@@ -1,0 +1,99 @@
+"""The links step: repositories and other links found for each paper.
+
+Each raw file's listings are scanned once (`internal.link_scanned_files`) and what they
+link to is kept per listing; the per-paper tables are then recomputed from those rows,
+the paper lineage and arXiv's records, so a later merge of papers moves their links too.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from pipeline.db.connection import Connection, registered
+from pipeline.links.urls import github_repo, repos_and_links
+
+PAPER_REPOS_SQL = """
+DELETE FROM core.paper_repos;
+INSERT INTO core.paper_repos
+WITH stated AS (
+    SELECT pl.paper_id, r.repo, r.url, r.source, r.file_sha256 AS origin, r.position
+    FROM internal.listing_repos r JOIN core.paper_listings pl USING (file_sha256, position)
+    UNION ALL
+    SELECT p.paper_id, a.repo, a.url, 'arxiv', a.arxiv_id, 0
+    FROM internal.arxiv_repos a JOIN core.papers p USING (arxiv_id)
+)
+SELECT paper_id,
+       first(repo ORDER BY rank, origin, position) AS repo,
+       first(url ORDER BY rank, origin, position) AS url,
+       first(source ORDER BY rank, origin, position) AS source
+FROM (
+    SELECT *, CASE source WHEN 'abstract' THEN 0 WHEN 'huggingface' THEN 1 ELSE 2 END AS rank
+    FROM stated
+)
+GROUP BY paper_id, lower(repo)
+ORDER BY 1, 2;
+"""
+
+PAPER_LINKS_SQL = """
+DELETE FROM core.paper_links;
+INSERT INTO core.paper_links
+SELECT pl.paper_id, k.url, first(k.kind ORDER BY k.file_sha256, k.position) AS kind
+FROM internal.listing_links k JOIN core.paper_listings pl USING (file_sha256, position)
+GROUP BY pl.paper_id, k.url
+ORDER BY 1, 2;
+"""
+
+_UNSCANNED_SQL = """
+SELECT l.file_sha256, l.position, l.abstract, l.github_url, l.project_page
+FROM raw.listings l
+WHERE l.file_sha256 NOT IN (SELECT file_sha256 FROM internal.link_scanned_files)
+"""
+
+
+def _stated_repos(listings: pl.DataFrame) -> pl.DataFrame:
+    """Repositories the source names in its own field (Hugging Face's `githubRepo`)."""
+    stated = listings.filter(pl.col("github_url").is_not_null()).select(
+        "file_sha256",
+        "position",
+        pl.col("github_url")
+        .map_elements(github_repo, return_dtype=pl.String, skip_nulls=True)
+        .alias("repo"),
+    )
+    return stated.drop_nulls("repo").with_columns(
+        pl.format("https://github.com/{}", "repo").alias("url"),
+        pl.lit("huggingface").alias("source"),
+    )
+
+
+def _stated_links(listings: pl.DataFrame) -> pl.DataFrame:
+    return listings.filter(pl.col("project_page").is_not_null()).select(
+        "file_sha256",
+        "position",
+        pl.col("project_page").alias("url"),
+        pl.lit("project_page").alias("kind"),
+    )
+
+
+def extract_links(con: Connection) -> int:
+    """Scans the listings of files not scanned yet for repositories and other links."""
+    listings = con.sql(_UNSCANNED_SQL).pl()
+    if listings.is_empty():
+        return 0
+    repos, links = repos_and_links(listings, "abstract", ["file_sha256", "position"])
+    repos = pl.concat(
+        [repos.with_columns(pl.lit("abstract").alias("source")), _stated_repos(listings)],
+        how="vertical_relaxed",
+    )
+    links = pl.concat([links, _stated_links(listings)], how="vertical_relaxed")
+    scanned = listings.select("file_sha256").unique()
+    with registered(con, new_repos=repos, new_links=links, scanned=scanned):
+        con.execute("INSERT INTO internal.listing_repos BY NAME SELECT * FROM new_repos")
+        con.execute("INSERT INTO internal.listing_links BY NAME SELECT * FROM new_links")
+        con.execute("INSERT INTO internal.link_scanned_files SELECT file_sha256 FROM scanned")
+    return listings.height
+
+
+def rebuild_links(con: Connection) -> None:
+    """Recomputes the per-paper tables from the per-listing ones and arXiv's repos."""
+    con.execute(PAPER_REPOS_SQL)
+    con.execute(PAPER_LINKS_SQL)

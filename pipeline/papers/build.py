@@ -1,0 +1,193 @@
+"""The papers step: title clusters and arXiv outcomes become papers, with their lineage.
+
+A paper is a title cluster, or several clusters that arXiv resolved to one ID; its id is
+the smallest cluster id among them. Each run derives every title key's paper afresh
+(cheap, in SQL) and compares it with the previous run's (`internal.paper_keys`), so only
+the listings of keys whose paper changed, and new listings, are mapped again, and only
+the papers they touch are recomputed: one new dump costs in proportion to its size. A
+paper id that a merge retired is kept in `core.paper_aliases`.
+
+How a paper's values are chosen (deterministic, independent of arrival order): listings
+are ordered newest snapshot first (unknown snapshot dates last), then by file hash and
+position. The title and abstract come from the first listing in that order; every other
+field (published date, author count, organization, comments, upvotes, arXiv ID) from the
+first listing that states it, so an explicit value beats none.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from pipeline.arxiv.outcomes import BEST_OUTCOME_FIRST, FILE_RANK_SQL
+from pipeline.db.connection import Connection, registered, scalar
+
+TYPO_MERGE = "title typo variant"
+ARXIV_MERGE = "same arXiv ID"
+
+_STATED = (
+    "published_date",
+    "authors_count",
+    "org_handle",
+    "organization",
+    "comments",
+    "upvotes",
+    "arxiv_id",
+)
+
+
+@dataclass
+class PapersReport:
+    listings_mapped: int = 0
+    papers_retired: dict[str, int] = field(default_factory=dict)  # by reason
+    touched_papers: list[str] = field(default_factory=list)
+
+
+# Every title key's paper now: clusters resolved to one arXiv ID are one paper, under the
+# smallest cluster id. A cluster has one outcome, so the groups are disjoint.
+_KEY_PAPERS_SQL = """
+CREATE OR REPLACE TEMP TABLE key_papers AS
+WITH matched AS (
+    SELECT cluster_id, min(cluster_id) OVER (PARTITION BY arxiv_id) AS paper_id
+    FROM internal.arxiv_outcomes WHERE status = 'matched' AND arxiv_id IS NOT NULL
+)
+SELECT k.title_key, k.cluster_id, coalesce(m.paper_id, k.cluster_id) AS paper_id
+FROM internal.title_keys k LEFT JOIN matched m USING (cluster_id)
+"""
+
+_CHANGED_KEYS_SQL = """
+CREATE OR REPLACE TEMP TABLE changed_keys AS
+SELECT n.title_key, n.cluster_id, n.paper_id AS new_id, o.paper_id AS old_id
+FROM key_papers n LEFT JOIN internal.paper_keys o USING (title_key)
+WHERE o.paper_id IS DISTINCT FROM n.paper_id
+"""
+
+# Listings whose paper changed with their key's, and listings not mapped yet.
+_REMAPPED_SQL = """
+CREATE OR REPLACE TEMP TABLE remapped AS
+SELECT l.file_sha256, l.position, c.new_id AS paper_id
+FROM raw.listings l JOIN changed_keys c USING (title_key)
+UNION
+SELECT l.file_sha256, l.position, k.paper_id
+FROM raw.listings l
+ANTI JOIN core.paper_listings pl USING (file_sha256, position)
+JOIN key_papers k USING (title_key)
+"""
+
+# Ids that no key maps to any more, each with the paper its keys moved to and why: an
+# arXiv merge when the key's cluster is not the paper, else a typo merge of clusters.
+_RETIRED_SQL = f"""
+CREATE OR REPLACE TEMP TABLE retired AS
+SELECT old_id,
+       min(new_id) AS new_id,
+       CASE WHEN bool_or(new_id <> cluster_id) THEN '{ARXIV_MERGE}' ELSE '{TYPO_MERGE}' END
+           AS reason
+FROM changed_keys
+WHERE old_id IS NOT NULL AND old_id NOT IN (SELECT paper_id FROM key_papers)
+GROUP BY old_id
+"""
+
+_MAP_LISTINGS_SQL = """
+DELETE FROM core.paper_listings pl USING remapped r
+WHERE pl.file_sha256 = r.file_sha256 AND pl.position = r.position;
+INSERT INTO core.paper_listings
+SELECT paper_id, file_sha256, position FROM remapped ORDER BY paper_id, file_sha256, position;
+UPDATE core.paper_aliases a SET paper_id = r.new_id FROM retired r WHERE a.paper_id = r.old_id;
+INSERT INTO core.paper_aliases SELECT old_id, new_id, reason, now()::TIMESTAMP FROM retired;
+DELETE FROM internal.paper_keys WHERE title_key IN (SELECT title_key FROM changed_keys);
+INSERT INTO internal.paper_keys SELECT title_key, new_id FROM changed_keys;
+"""
+
+# Each paper's arXiv outcome: the best of its clusters'. Only rows that differ from the
+# stored ones are rewritten, and their papers recomputed (their arxiv_id may change).
+_MATCHES_SQL = f"""
+CREATE OR REPLACE TEMP TABLE paper_matches AS
+SELECT * EXCLUDE (cluster_id) FROM (
+    SELECT p.paper_id, o.*
+    FROM internal.arxiv_outcomes o
+    JOIN (SELECT DISTINCT cluster_id, paper_id FROM key_papers) p USING (cluster_id)
+)
+QUALIFY row_number() OVER (PARTITION BY paper_id ORDER BY {BEST_OUTCOME_FIRST}, cluster_id) = 1;
+CREATE OR REPLACE TEMP TABLE match_changes AS
+SELECT paper_id FROM (
+    SELECT * FROM paper_matches EXCEPT SELECT * FROM core.arxiv_matches
+)
+UNION
+SELECT paper_id FROM (
+    SELECT paper_id FROM core.arxiv_matches EXCEPT SELECT paper_id FROM paper_matches
+);
+DELETE FROM core.arxiv_matches WHERE paper_id IN (SELECT paper_id FROM match_changes);
+INSERT INTO core.arxiv_matches BY NAME
+SELECT * FROM paper_matches SEMI JOIN match_changes USING (paper_id);
+"""
+
+_TOUCHED_SQL = """
+SELECT new_id FROM changed_keys
+UNION SELECT old_id FROM changed_keys WHERE old_id IS NOT NULL
+UNION SELECT paper_id FROM remapped
+UNION SELECT paper_id FROM match_changes
+"""
+
+
+def _stated(column: str) -> str:
+    return f"arg_min({column}, rank) FILTER (WHERE {column} IS NOT NULL) AS {column}"
+
+
+# `rank` orders listings without sorting them: files are ranked (a few thousand rows),
+# and a listing's rank is its file's rank then its position. arg_min then picks per
+# paper, and only the chosen listing's title and abstract are read, at the end.
+_PAPERS_SQL = f"""
+DELETE FROM core.papers WHERE paper_id IN (SELECT paper_id FROM touched_papers);
+INSERT INTO core.papers BY NAME
+WITH {FILE_RANK_SQL},
+listed AS (
+    SELECT pl.paper_id, l.file_sha256, l.position, {", ".join(f"l.{c}" for c in _STATED)},
+           f.seen_on, (f.file_rank << 32) + l.position AS rank
+    FROM core.paper_listings pl
+    JOIN raw.listings l USING (file_sha256, position)
+    JOIN file_rank f USING (file_sha256)
+    WHERE pl.paper_id IN (SELECT paper_id FROM touched_papers)
+),
+stated AS (
+    SELECT paper_id,
+           arg_min(file_sha256, rank) AS first_file,
+           arg_min(position, rank) AS first_position,
+           {", ".join(_stated(c) for c in _STATED)},
+           count(*)::INTEGER AS listing_count,
+           min(seen_on) AS first_seen,
+           max(seen_on) AS last_seen
+    FROM listed GROUP BY paper_id
+)
+SELECT s.* EXCLUDE (first_file, first_position)
+           REPLACE (coalesce(m.arxiv_id, s.arxiv_id) AS arxiv_id),
+       l.title, l.abstract
+FROM stated s
+JOIN raw.listings l ON l.file_sha256 = s.first_file AND l.position = s.first_position
+LEFT JOIN core.arxiv_matches m ON m.paper_id = s.paper_id AND m.status = 'matched'
+"""
+
+_TEMP_TABLES = ("key_papers", "changed_keys", "remapped", "retired", "paper_matches")
+
+
+def build_papers(con: Connection) -> PapersReport:
+    """Maps listings to papers where their key's paper changed or they are new, records
+    retired ids, folds arXiv outcomes per paper and recomputes the papers touched. Runs
+    inside the caller's transaction."""
+    for sql in (_KEY_PAPERS_SQL, _CHANGED_KEYS_SQL, _REMAPPED_SQL, _RETIRED_SQL):
+        con.execute(sql)
+    con.execute(_MAP_LISTINGS_SQL)
+    con.execute(_MATCHES_SQL)
+    report = PapersReport(
+        listings_mapped=int(scalar(con, "SELECT count(*) FROM remapped") or 0),
+        papers_retired=dict(
+            con.execute("SELECT reason, count(*) FROM retired GROUP BY reason").fetchall()
+        ),
+        touched_papers=sorted(row[0] for row in con.execute(_TOUCHED_SQL).fetchall()),
+    )
+    touched = pl.DataFrame({"paper_id": report.touched_papers}, schema={"paper_id": pl.String})
+    with registered(con, touched_papers=touched):
+        con.execute(_PAPERS_SQL)
+    for table in (*_TEMP_TABLES, "match_changes"):
+        con.execute(f"DROP TABLE {table}")
+    return report

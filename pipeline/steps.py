@@ -1,0 +1,99 @@
+"""The steps of a refresh as plain functions: what the Dagster assets run, and what
+scripts, benchmarks and tests can run without Dagster.
+
+Each step opens its own writing connection and writes its own tables (`db.schema` says
+which) in one transaction, so a step that fails leaves the warehouse as the step before
+left it. Data flows one way: raw files -> title clusters -> arXiv outcomes -> papers
+-> links -> marts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from pipeline.arxiv.outcomes import EnrichmentReport, resolve_clusters
+from pipeline.clients import arxiv_client
+from pipeline.db.marts import build_marts
+from pipeline.dumps.ingest import IngestReport, ingest_landing
+from pipeline.links.build import extract_links, rebuild_links
+from pipeline.papers.build import PapersReport, build_papers
+from pipeline.papers.clusters import ClusterReport, cluster_new_keys
+from pipeline.settings import Settings
+
+
+def load_raw_files(settings: Settings, today: date | None = None) -> IngestReport:
+    """Archives and loads every landing file whose content is not in the warehouse yet."""
+    return ingest_landing(
+        settings.landing_dir,
+        settings.warehouse,
+        settings.raw_archive_dir,
+        today,
+        settings.ingest_workers,
+    )
+
+
+def cluster_titles(settings: Settings) -> ClusterReport:
+    """Gives every new title key its cluster, joining typo variants."""
+    with settings.warehouse.write() as con:
+        return cluster_new_keys(con)
+
+
+def resolve_arxiv(
+    settings: Settings, on_progress: Callable[[EnrichmentReport], None] | None = None
+) -> EnrichmentReport:
+    """Asks arXiv about clusters without a final outcome (nothing when offline). It
+    writes in short transactions of its own, so what it learnt survives an interruption."""
+    client = arxiv_client(settings)
+    with client.session:
+        return resolve_clusters(
+            settings.warehouse,
+            client,
+            settings.arxiv_recheck_days,
+            settings.offline,
+            on_progress=on_progress,
+        )
+
+
+def build_paper_tables(settings: Settings) -> PapersReport:
+    """Papers, their lineage, aliases and arXiv outcomes, for what changed."""
+    with settings.warehouse.write() as con:
+        return build_papers(con)
+
+
+def build_link_tables(settings: Settings) -> int:
+    """Scans newly loaded listings for links; rebuilds `core.paper_repos`/`paper_links`."""
+    with settings.warehouse.write() as con:
+        scanned = extract_links(con)
+        rebuild_links(con)
+    return scanned
+
+
+def build_mart_tables(settings: Settings) -> int:
+    """Appends new observations to the history and (re)creates the views."""
+    with settings.warehouse.write() as con:
+        return build_marts(con)
+
+
+def publish_read_copy(settings: Settings) -> Path:
+    return settings.warehouse.publish_read_copy(settings.read_copy_path)
+
+
+@dataclass
+class RefreshReport:
+    ingest: IngestReport
+    clusters: ClusterReport
+    papers: PapersReport
+    listings_scanned_for_links: int
+
+
+def refresh(settings: Settings, today: date | None = None) -> RefreshReport:
+    """Raw files to core tables with the arXiv outcomes known so far, without asking
+    arXiv (which needs the network): `resolve_arxiv`, then `build_paper_tables` and
+    `build_link_tables` again, add what it learns."""
+    ingest = load_raw_files(settings, today)
+    clusters = cluster_titles(settings)
+    papers = build_paper_tables(settings)
+    return RefreshReport(ingest, clusters, papers, build_link_tables(settings))

@@ -1,0 +1,228 @@
+"""Reading saved Hugging Face API JSON and listing pages into entries."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import date
+
+import pytest
+
+from pipeline.dumps.entries import NotADump
+from pipeline.dumps.hf_pages import (
+    HtmlStructureError,
+    looks_like_hf_html,
+    looks_like_hf_json,
+    normalize_arxiv_id,
+    read_hf_html,
+    read_hf_json,
+)
+from tests.fakes.huggingface import (
+    DAY,
+    api_bytes,
+    daily_page_html,
+    day_items,
+    listing_page_html,
+    other_day_items,
+    search_page_html,
+)
+
+
+def _api_text() -> str:
+    return api_bytes(day_items()).decode()
+
+
+def test_json_reader_maps_every_field() -> None:
+    dump = read_hf_json(_api_text())
+    assert dump.layout == "hf_api_json"
+    assert [e.position for e in dump.entries] == [1, 2, 3, 4, 5]
+    assert dump.rejects == []
+    first, second, third, fourth = dump.entries[:4]
+
+    assert first.title == 'Seeing & Saying: "Grounded" Video Captions at <1 s Latency'
+    assert first.abstract == (
+        "We present a streaming captioner that grounds each phrase in the frame it describes. "
+        "Latency stays < 1 s on a single GPU & quality matches offline models."
+    )
+    assert first.arxiv_id == "2611.14207"
+    # The hidden author counts: the page lists them too.
+    assert first.authors == ["Mei Tanaka", "Jonas Weber", "Priya Raman"]
+    assert first.authors_count == 3
+    assert first.upvotes == 87
+    assert first.comments == 4
+    assert (first.org_handle, first.organization) == ("nvidia", "NVIDIA")
+    assert first.published_text == "2026-11-18T17:59:52.000Z"
+    assert first.published_date == date(2026, 11, 18)
+    assert first.github_url == "https://github.com/NVlabs/SeeingSaying"
+    assert first.project_page == "https://nvlabs.github.io/SeeingSaying/"
+
+    # A hard line break in an arXiv title reads as the page renders it.
+    assert second.title == "Scaling Laws for Sparse Mixture-of-Experts under a Fixed Memory Budget"
+    assert (second.org_handle, second.organization) == (None, None)
+    assert (second.github_url, second.project_page) == (None, None)
+    assert second.comments == 0
+    assert second.published_date == date(2026, 11, 17)
+
+    assert third.authors == ["Zoë Müller", "李明"]
+    assert third.organization == "ETH Zürich"
+    assert (third.github_url, third.project_page) == (None, "https://zoe-bench.github.io")
+    assert "(\u03c3 = 2.1)" in (third.abstract or "")
+
+    assert (fourth.upvotes, fourth.comments, fourth.authors_count) == (0, 1, 1)
+
+
+def test_json_snapshot_date_comes_from_the_source_then_the_hint() -> None:
+    unstated = read_hf_json(_api_text())
+    assert (unstated.snapshot_date, unstated.snapshot_date_source) == (None, "unknown_not_stated")
+
+    hinted = read_hf_json(_api_text(), snapshot_hint=DAY)
+    assert (hinted.snapshot_date, hinted.snapshot_date_source) == (DAY, "fetch_metadata")
+
+    props = {"periodType": "day", "dateString": "2026-11-20", "dailyPapers": day_items()}
+    stated = read_hf_json(json.dumps(props), snapshot_hint=date(2026, 1, 1))
+    assert (stated.snapshot_date, stated.snapshot_date_source) == (DAY, "stated_by_source")
+    assert [e.title for e in stated.entries] == [e.title for e in unstated.entries]
+
+    for not_a_day in ("yesterday", "2026-W47", "2026-11", "2026-11-31"):
+        props["dateString"] = not_a_day
+        broken = read_hf_json(json.dumps(props), snapshot_hint=date(2026, 1, 1))
+        assert (broken.snapshot_date, broken.snapshot_date_source) == (
+            date(2026, 1, 1),
+            "fetch_metadata",
+        ), not_a_day
+
+
+def test_html_page_and_api_json_for_the_same_day_give_the_same_entries() -> None:
+    page = read_hf_html(daily_page_html(DAY, day_items()))
+    api = read_hf_json(_api_text(), snapshot_hint=DAY)
+    assert page.layout == "hf_html"
+    assert (page.snapshot_date, page.snapshot_date_source) == (DAY, "stated_by_source")
+    assert len(page.entries) == len(api.entries) == 5
+    for from_page, from_api in zip(page.entries, api.entries, strict=True):
+        assert asdict(from_page) == asdict(from_api)
+    # The escaped characters came back intact from the attribute.
+    assert page.entries[0].title == 'Seeing & Saying: "Grounded" Video Captions at <1 s Latency'
+
+
+def test_a_search_page_reads_its_results_not_the_daily_list_beside_them() -> None:
+    results = other_day_items()
+    page = read_hf_html(search_page_html(DAY, "retrieval heads", results, day_items()))
+    assert [e.title for e in page.entries] == ["Retrieval Heads in Long-Context Transformers"]
+    assert page.entries[0].arxiv_id == "2611.12001"
+    assert page.snapshot_date == DAY
+
+
+def test_a_single_paper_object_is_one_entry() -> None:
+    paper = day_items()[0]["paper"]
+    dump = read_hf_json(json.dumps({**paper, "models": [], "datasets": [], "spaces": []}))
+    (entry,) = dump.entries
+    assert (entry.position, entry.arxiv_id, entry.upvotes) == (1, "2611.14207", 87)
+    assert entry.authors_count == 3
+    assert entry.comments is None  # the paper object does not state it
+
+
+def test_an_item_without_title_is_rejected_and_the_others_load() -> None:
+    items = day_items()[:3]
+    del items[1]["title"]
+    del items[1]["paper"]["title"]
+    dump = read_hf_json(json.dumps(items))
+    assert [e.position for e in dump.entries] == [1, 3]
+    (reject,) = dump.rejects
+    assert reject.position == 2
+    assert "missing title" in reject.reason
+    assert "2611.13880" in reject.excerpt
+
+
+def test_an_item_that_is_not_an_object_is_rejected() -> None:
+    dump = read_hf_json(json.dumps([day_items()[0], "oops"]))
+    assert len(dump.entries) == 1
+    assert dump.rejects[0].position == 2
+    assert "not a JSON object" in dump.rejects[0].reason
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2611.14207", "2611.14207"),
+        ("2611.14207v3", "2611.14207"),
+        ("1312.6114", "1312.6114"),
+        ("0704.0001", "0704.0001"),
+        ("hep-th/9901001", "hep-th/9901001"),
+        ("math.GT/0309136v2", "math/0309136"),
+        ("2611.1420", None),  # four digits after 1412
+        ("1312.61140", None),  # five digits before 1501
+        ("2613.14207", None),  # month 13
+        ("0612.1234", None),  # before new-style IDs began
+        ("not-an-id", None),
+        (2611.14207, None),
+    ],
+)
+def test_arxiv_ids_are_validated(raw: object, expected: str | None) -> None:
+    assert normalize_arxiv_id(raw) == expected
+
+
+def test_an_invalid_arxiv_id_is_dropped_with_a_note_and_the_entry_kept() -> None:
+    items = day_items()[:2]
+    items[0]["paper"]["id"] = "26.11.14207"
+    dump = read_hf_json(json.dumps(items))
+    assert [e.arxiv_id for e in dump.entries] == [None, "2611.13880"]
+    assert dump.entries[0].title.startswith("Seeing & Saying")
+    (note,) = dump.rejects
+    assert note.position == 1
+    assert "invalid arXiv id" in note.reason
+    assert note.excerpt == "26.11.14207"
+
+
+def test_a_changed_page_structure_names_what_is_missing() -> None:
+    changed = daily_page_html(DAY, day_items(), changed_structure=True)
+    with pytest.raises(HtmlStructureError, match='no <div data-target="DailyPapers"> element'):
+        read_hf_html(changed)
+
+    no_attr = changed.replace(
+        'data-target="PapersFeed" data-props=', 'data-target="DailyPapers" x='
+    )
+    with pytest.raises(HtmlStructureError, match="has no data-props attribute"):
+        read_hf_html(no_attr)
+
+    no_lists = listing_page_html({"periodType": "day", "papers": []}, [])
+    with pytest.raises(HtmlStructureError, match='no "dailyPapers" or "searchResults"'):
+        read_hf_html(no_lists)
+
+    bad_json = daily_page_html(DAY, []).replace("dailyPapers&quot;:[]", "dailyPapers&quot;:[")
+    with pytest.raises(HtmlStructureError, match="not valid JSON"):
+        read_hf_html(bad_json)
+
+    # A structure error is a whole-file reject for ingestion.
+    assert issubclass(HtmlStructureError, NotADump)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("{not json", "not valid JSON"),
+        ('{"models": [], "likes": 3}', "not a Hugging Face papers list"),
+        ("42", "not a Hugging Face papers list"),
+        ('{"dailyPapers": {"a": 1}}', "'dailyPapers' is not a list"),
+    ],
+)
+def test_json_that_is_not_a_listing_is_not_a_dump(text: str, reason: str) -> None:
+    with pytest.raises(NotADump, match=reason):
+        read_hf_json(text)
+
+
+def test_sniffers_tell_hugging_face_files_from_others() -> None:
+    page = daily_page_html(DAY, day_items())
+    assert looks_like_hf_html(page)
+    assert looks_like_hf_html(daily_page_html(DAY, [], changed_structure=True))
+    assert not looks_like_hf_html("<!doctype html><html><head><title>Blog</title></head></html>")
+    assert not looks_like_hf_html("Daily Papers\n\nMay 15\n\nA title about huggingface\n")
+
+    assert looks_like_hf_json(_api_text())
+    assert looks_like_hf_json("[]")
+    assert looks_like_hf_json(json.dumps({"dateString": "2026-11-20", "dailyPapers": []}))
+    assert looks_like_hf_json(json.dumps(day_items()[0]["paper"]))
+    assert not looks_like_hf_json('{"models": []}')
+    assert not looks_like_hf_json("[1, 2, 3]")
+    assert not looks_like_hf_json("[{not json")
+    assert not looks_like_hf_json(page)
+    assert not looks_like_hf_json("Daily Papers\n[1] a title\n")
