@@ -27,15 +27,22 @@ from dagster import (
 from assets.resources import LOAD_SETTINGS, PipelineSettings
 from pipeline.clients import hf_client
 from pipeline.http_session import OfflineError
+from pipeline.settings import Settings, SettingsError
 from pipeline.huggingface.fetch import FETCH_ERRORS, days_to_fetch, fetch_day, fetch_searches
 
 HF_DAILY = AssetKey(["landing", "hf_daily_papers"])
 HF_SEARCH = AssetKey(["landing", "hf_search_results"])
 
-daily_partitions = DailyPartitionsDefinition(
-    start_date=LOAD_SETTINGS.hf_start_date,
-    timezone="UTC",
-)
+def _first_day() -> str:
+    """HF_START_DATE, or the default while it is invalid: the code location must load
+    for the refresh, which does not use it; the fetch then fails naming the variable."""
+    try:
+        return LOAD_SETTINGS.hf_start.isoformat()
+    except SettingsError:
+        return Settings.hf_start_date
+
+
+daily_partitions = DailyPartitionsDefinition(start_date=_first_day(), timezone="UTC")
 _RETRY = RetryPolicy(max_retries=2, delay=60)
 
 
@@ -65,6 +72,8 @@ def hf_daily_papers(context: AssetExecutionContext, pipeline_settings: PipelineS
     materializes nothing, so the day stays to be fetched."""
     settings = pipeline_settings.resolve()
     day = date.fromisoformat(context.partition_key)
+    if day < settings.hf_start:  # an invalid HF_START_DATE stops here, naming the variable
+        raise Failure(f"{day} is before HF_START_DATE ({settings.hf_start})", allow_retries=False)
     if settings.offline:
         context.log.info(f"PAPERS_OFFLINE is set: not fetching {day}")
         return

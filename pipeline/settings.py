@@ -11,11 +11,17 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 from pipeline.db.connection import Warehouse
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used; the message names the variable."""
 
 
 def _path(env: Mapping[str, str], name: str, default: str) -> Path:
@@ -23,24 +29,47 @@ def _path(env: Mapping[str, str], name: str, default: str) -> Path:
     return path if path.is_absolute() else PROJECT_ROOT / path
 
 
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if raw in (None, ""):
+def _number(
+    env: Mapping[str, str],
+    name: str,
+    default: float,
+    kind: type[int] | type[float] = float,
+    minimum: float = 0,
+    above_minimum: bool = False,
+) -> Any:
+    """A number no smaller than `minimum` (strictly above it with `above_minimum`)."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
         return default
     try:
-        return float(raw)
-    except ValueError as exc:
-        raise ValueError(f"{name} must be a number of seconds, got {raw!r}") from exc
+        value = kind(raw)
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        raise SettingsError(f"{name} must be {what}, got {raw!r}") from None
+    if value < minimum or (above_minimum and value == minimum):
+        bound = f"more than {minimum:g}" if above_minimum else f"at least {minimum:g}"
+        raise SettingsError(f"{name} must be {bound}, got {raw!r}")
+    return value
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise ValueError(f"{name} must be a whole number, got {raw!r}") from exc
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"", "0", "false", "no", "off"})
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise SettingsError(f"{name} must be 1 or 0 (or true/false, yes/no, on/off), got {raw!r}")
+
+
+def _url(env: Mapping[str, str], name: str, default: str) -> str:
+    url = (env.get(name) or default).strip().rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise SettingsError(f"{name} must be an http:// or https:// URL, got {url!r}")
+    return url
 
 
 def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
@@ -68,8 +97,13 @@ class Settings:
     http_timeout_s: float = 30.0
     http_max_retries: int = 5
     sensor_interval_s: int = 30
+    http_deadline_s: float = 60.0
+    service_failures: int = 3
+    arxiv_max_run_s: float = 1800.0
     ingest_workers: int = 0  # 0: one per CPU
     duckdb_memory_limit: str = "3GB"
+    max_file_mb: float = 512.0
+    max_json_depth: int = 100
 
     @property
     def warehouse(self) -> Warehouse:
@@ -80,8 +114,34 @@ class Settings:
         """Identifies us to the services we call, with a way to reach the operator."""
         return f"papers-warehouse/0.1 (+mailto:{self.contact})"
 
+    @property
+    def hf_start(self) -> date:
+        """The first daily partition; checked where it is used, so that a bad value stops
+        the Hugging Face fetch, not a refresh that never reads it."""
+        try:
+            return date.fromisoformat(self.hf_start_date)
+        except ValueError:
+            raise SettingsError(
+                f"HF_START_DATE must be a day like 2026-01-01, got {self.hf_start_date!r}"
+            ) from None
+
+    def check_paths(self) -> None:
+        """The folders a refresh reads and writes must exist: a missing landing folder
+        would load nothing, green, and a warehouse in a folder that is not there would
+        be a new, empty one."""
+        if not self.landing_dir.is_dir():
+            raise SettingsError(
+                f"PAPERS_LANDING_DIR: {self.landing_dir} is not a folder; create it or point "
+                "the variable at the folder raw dumps land in"
+            )
+        if not self.warehouse_path.parent.is_dir():
+            raise SettingsError(
+                f"PAPERS_WAREHOUSE: the folder {self.warehouse_path.parent} does not exist"
+            )
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Every setting, checked: a bad value raises `SettingsError` naming its variable."""
         env = os.environ if env is None else env
         warehouse = _path(env, "PAPERS_WAREHOUSE", "warehouse/papers.duckdb")
         return cls(
@@ -91,20 +151,37 @@ class Settings:
             read_copy_path=_path(
                 env, "PAPERS_READ_COPY", str(warehouse.with_name(f"{warehouse.stem}_read.duckdb"))
             ),
-            arxiv_api_url=env.get("ARXIV_API_URL") or cls.arxiv_api_url,
-            arxiv_min_interval_s=_float(env, "ARXIV_MIN_INTERVAL_S", cls.arxiv_min_interval_s),
-            arxiv_recheck_days=_int(env, "ARXIV_RECHECK_DAYS", cls.arxiv_recheck_days),
-            hf_base_url=(env.get("HF_BASE_URL") or cls.hf_base_url).rstrip("/"),
-            hf_min_interval_s=_float(env, "HF_MIN_INTERVAL_S", cls.hf_min_interval_s),
-            hf_start_date=env.get("HF_START_DATE") or cls.hf_start_date,
+            arxiv_api_url=_url(env, "ARXIV_API_URL", cls.arxiv_api_url),
+            arxiv_min_interval_s=_number(env, "ARXIV_MIN_INTERVAL_S", cls.arxiv_min_interval_s),
+            arxiv_recheck_days=_number(env, "ARXIV_RECHECK_DAYS", cls.arxiv_recheck_days, int),
+            hf_base_url=_url(env, "HF_BASE_URL", cls.hf_base_url),
+            hf_min_interval_s=_number(env, "HF_MIN_INTERVAL_S", cls.hf_min_interval_s),
+            hf_start_date=(env.get("HF_START_DATE") or cls.hf_start_date).strip(),
             hf_search_queries=_list(env, "HF_SEARCH_QUERIES"),
-            github_api_url=(env.get("GITHUB_API_URL") or cls.github_api_url).rstrip("/"),
+            github_api_url=_url(env, "GITHUB_API_URL", cls.github_api_url),
             github_token=env.get("GITHUB_TOKEN") or None,
-            offline=env.get("PAPERS_OFFLINE", "").strip().lower() in {"1", "true", "yes"},
+            offline=_flag(env, "PAPERS_OFFLINE"),
             contact=env.get("PAPERS_CONTACT") or cls.contact,
-            http_timeout_s=_float(env, "PAPERS_HTTP_TIMEOUT_S", cls.http_timeout_s),
-            http_max_retries=_int(env, "PAPERS_HTTP_MAX_RETRIES", cls.http_max_retries),
-            sensor_interval_s=max(1, _int(env, "PAPERS_SENSOR_INTERVAL_S", cls.sensor_interval_s)),
-            ingest_workers=max(0, _int(env, "PAPERS_INGEST_WORKERS", cls.ingest_workers)),
+            http_timeout_s=_number(
+                env, "PAPERS_HTTP_TIMEOUT_S", cls.http_timeout_s, above_minimum=True
+            ),
+            http_max_retries=_number(env, "PAPERS_HTTP_MAX_RETRIES", cls.http_max_retries, int),
+            http_deadline_s=_number(
+                env, "PAPERS_HTTP_DEADLINE_S", cls.http_deadline_s, above_minimum=True
+            ),
+            service_failures=_number(
+                env, "PAPERS_SERVICE_FAILURES", cls.service_failures, int, minimum=1
+            ),
+            arxiv_max_run_s=_number(
+                env, "ARXIV_MAX_RUN_S", cls.arxiv_max_run_s, above_minimum=True
+            ),
+            sensor_interval_s=_number(
+                env, "PAPERS_SENSOR_INTERVAL_S", cls.sensor_interval_s, int, minimum=1
+            ),
+            ingest_workers=_number(env, "PAPERS_INGEST_WORKERS", cls.ingest_workers, int),
             duckdb_memory_limit=env.get("PAPERS_DUCKDB_MEMORY_LIMIT") or cls.duckdb_memory_limit,
+            max_file_mb=_number(env, "PAPERS_MAX_FILE_MB", cls.max_file_mb, above_minimum=True),
+            max_json_depth=_number(
+                env, "PAPERS_MAX_JSON_DEPTH", cls.max_json_depth, int, minimum=2
+            ),
         )

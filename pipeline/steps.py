@@ -25,7 +25,9 @@ from pipeline.settings import Settings
 
 
 def load_raw_files(settings: Settings, today: date | None = None) -> IngestReport:
-    """Archives and loads every landing file whose content is not in the warehouse yet."""
+    """Archives and loads every landing file whose content is not in the warehouse yet;
+    first checks that the landing folder and the warehouse's folder exist."""
+    settings.check_paths()
     return ingest_landing(
         settings.landing_dir,
         settings.warehouse,

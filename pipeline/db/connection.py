@@ -47,8 +47,6 @@ class Warehouse:
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[Connection]:
         """A connection that is closed however the block ends; waits for a writer's lock."""
-        if not read_only:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + self.lock_timeout_s
         delay = 0.05
         while True:

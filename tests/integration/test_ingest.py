@@ -45,6 +45,7 @@ def sha(data: bytes) -> str:
 def settings(tmp_path: Path) -> Settings:
     landing = tmp_path / "landing"
     landing.mkdir()
+    (tmp_path / "wh").mkdir()
     return Settings.from_env(
         {
             "PAPERS_LANDING_DIR": str(landing),

@@ -197,7 +197,7 @@ def refreshed(seeds_dir: Path, tmp_path: Path) -> Path:
     settings = Settings.from_env(
         {
             "PAPERS_LANDING_DIR": str(landing),
-            "PAPERS_WAREHOUSE": str(tmp_path / "wh" / "papers.duckdb"),
+            "PAPERS_WAREHOUSE": str(tmp_path / "papers.duckdb"),
             "PAPERS_RAW_ARCHIVE": str(tmp_path / "archive"),
             "PAPERS_OFFLINE": "1",
         }

@@ -1,0 +1,97 @@
+"""Settings are checked when they are read, and a bad one is refused with its variable
+named, before any work or request is done."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipeline import steps
+from pipeline.settings import PROJECT_ROOT, Settings, SettingsError
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("PAPERS_OFFLINE", "maybe", "must be 1 or 0"),
+        ("ARXIV_MIN_INTERVAL_S", "-1", "at least 0"),
+        ("HF_MIN_INTERVAL_S", "soon", "must be a number"),
+        ("ARXIV_RECHECK_DAYS", "-3", "at least 0"),
+        ("ARXIV_RECHECK_DAYS", "2.5", "whole number"),
+        ("PAPERS_HTTP_TIMEOUT_S", "0", "more than 0"),
+        ("PAPERS_HTTP_MAX_RETRIES", "-1", "at least 0"),
+        ("PAPERS_HTTP_DEADLINE_S", "0", "more than 0"),
+        ("PAPERS_SENSOR_INTERVAL_S", "0", "at least 1"),
+        ("PAPERS_INGEST_WORKERS", "-2", "at least 0"),
+        ("PAPERS_MAX_FILE_MB", "0", "more than 0"),
+        ("PAPERS_MAX_JSON_DEPTH", "1", "at least 2"),
+        ("ARXIV_API_URL", "export.arxiv.org/api/query", "http:// or https:// URL"),
+    ],
+)
+def test_a_bad_value_is_refused_naming_its_variable(variable: str, value: str, says: str) -> None:
+    with pytest.raises(SettingsError, match=variable) as raised:
+        Settings.from_env({variable: value})
+    assert says in str(raised.value) and repr(value) in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "offline"),
+    [("on", True), ("TRUE", True), ("1", True), ("off", False), ("0", False), ("", False)],
+)
+def test_offline_reads_every_usual_spelling(value: str, offline: bool) -> None:
+    assert Settings.from_env({"PAPERS_OFFLINE": value}).offline is offline
+
+
+def test_an_invalid_start_date_stops_only_what_uses_it(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {
+            "HF_START_DATE": "2026-13-01",
+            "PAPERS_LANDING_DIR": str(tmp_path),
+            "PAPERS_WAREHOUSE": str(tmp_path / "w.duckdb"),
+            "PAPERS_OFFLINE": "1",
+        }
+    )
+    with pytest.raises(SettingsError, match="HF_START_DATE"):
+        _ = settings.hf_start
+    steps.refresh(settings)  # the refresh does not read it
+    assert settings.warehouse_path.exists()
+
+
+def test_the_code_location_loads_with_an_invalid_start_date() -> None:
+    env = {
+        "HF_START_DATE": "yesterday",
+        "PAPERS_OFFLINE": "1",
+        "PATH": str(Path(sys.executable).parent),
+    }
+    loaded = subprocess.run(
+        [sys.executable, "-c", "from assets.definitions import defs; print(len(defs.jobs or []))"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert loaded.returncode == 0, loaded.stderr[-2000:]
+
+
+def test_a_missing_landing_folder_or_warehouse_folder_stops_the_refresh(tmp_path: Path) -> None:
+    missing_landing = Settings.from_env(
+        {
+            "PAPERS_LANDING_DIR": str(tmp_path / "nowhere"),
+            "PAPERS_WAREHOUSE": str(tmp_path / "w.duckdb"),
+        }
+    )
+    with pytest.raises(SettingsError, match="PAPERS_LANDING_DIR"):
+        steps.refresh(missing_landing)
+    missing_folder = Settings.from_env(
+        {
+            "PAPERS_LANDING_DIR": str(tmp_path),
+            "PAPERS_WAREHOUSE": str(tmp_path / "gone" / "w.duckdb"),
+        }
+    )
+    with pytest.raises(SettingsError, match="PAPERS_WAREHOUSE"):
+        steps.refresh(missing_folder)
+    assert not (tmp_path / "w.duckdb").exists() and not (tmp_path / "gone").exists()
