@@ -27,11 +27,12 @@ from dagster import (
 from assets.resources import LOAD_SETTINGS, PipelineSettings
 from pipeline.clients import hf_client
 from pipeline.http_session import OfflineError
-from pipeline.settings import Settings, SettingsError
 from pipeline.huggingface.fetch import FETCH_ERRORS, days_to_fetch, fetch_day, fetch_searches
+from pipeline.settings import Settings, SettingsError
 
 HF_DAILY = AssetKey(["landing", "hf_daily_papers"])
 HF_SEARCH = AssetKey(["landing", "hf_search_results"])
+
 
 def _first_day() -> str:
     """HF_START_DATE, or the default while it is invalid: the code location must load

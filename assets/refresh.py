@@ -43,6 +43,7 @@ def _ingest_metadata(report: IngestReport) -> dict[str, object]:
         "files_new": MetadataValue.int(len(report.files)),
         "files_already_ingested": MetadataValue.int(report.already_ingested),
         "files_quarantined": MetadataValue.int(report.quarantined),
+        "files_not_read": MetadataValue.int(len(report.skipped)),
         "listings_added": MetadataValue.int(report.listings),
         "rejects_added": MetadataValue.int(report.rejects),
         "new_files": MetadataValue.md(
@@ -72,6 +73,8 @@ def raw_files(
             context.log.warning(f"quarantined {outcome.file_name}: {outcome.error}")
     for name in report.changed:
         context.log.warning(f"{name} changed while it was being read; left for the next run")
+    for name, reason in report.skipped.items():
+        context.log.warning(f"{name} was not read: {reason}")
     yield from _results(settings, Step.RAW_FILES, _ingest_metadata(report))
 
 

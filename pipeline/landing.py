@@ -190,6 +190,15 @@ def snapshot_hint(record: dict[str, object] | None) -> date | None:
     return None
 
 
+def outside_link(path: Path, landing_dir: Path) -> bool:
+    """Whether a symbolic link (the file's own, or a folder's above it) leads out of the
+    landing folder: such a file is never read, so a link cannot smuggle in `/etc/passwd`."""
+    try:
+        return not path.resolve(strict=True).is_relative_to(landing_dir.resolve(strict=True))
+    except (OSError, RuntimeError):  # a broken link, a loop of links
+        return True
+
+
 def landing_files(landing_dir: Path) -> list[Path]:
     """Candidate raw files, in a stable order; hidden, partial and sidecar files skipped."""
     if not landing_dir.is_dir():

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.db.connection import Warehouse
+from pipeline.dumps.entries import ReadLimits
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -102,12 +103,16 @@ class Settings:
     arxiv_max_run_s: float = 1800.0
     ingest_workers: int = 0  # 0: one per CPU
     duckdb_memory_limit: str = "3GB"
-    max_file_mb: float = 512.0
-    max_json_depth: int = 100
+    max_file_mb: float = ReadLimits.max_bytes / 1024**2
+    max_json_depth: int = ReadLimits.max_json_depth
 
     @property
     def warehouse(self) -> Warehouse:
         return Warehouse(self.warehouse_path, self.duckdb_memory_limit)
+
+    @property
+    def read_limits(self) -> ReadLimits:
+        return ReadLimits(int(self.max_file_mb * 1024**2), self.max_json_depth)
 
     @property
     def user_agent(self) -> str:

@@ -34,6 +34,7 @@ def load_raw_files(settings: Settings, today: date | None = None) -> IngestRepor
         settings.raw_archive_dir,
         today,
         settings.ingest_workers,
+        settings.read_limits,
     )
 
 

@@ -15,16 +15,23 @@ from collections.abc import Callable
 
 import polars as pl
 
-# Zero-width characters and stray byte-order marks that copies of web pages carry; every
-# unicode space is folded by str.split.
-ZERO_WIDTH_CHARS = "\u200b\u2060\ufeff"
-_ZERO_WIDTH = re.compile(f"[{ZERO_WIDTH_CHARS}]")
+# Invisible characters that copies of web pages carry: zero-width ones, stray byte-order
+# marks, and bidirectional embeddings, overrides and isolates (which can make a title or
+# a file name read differently from what it is). Every unicode space is folded by
+# str.split; control characters a text file should not hold (NUL and the like) go too.
+INVISIBLE_CHARS = "\u200b\u2060\ufeff\u202a-\u202e\u2066-\u2069"
+_INVISIBLE = re.compile(f"[{INVISIBLE_CHARS}]|[\x00-\x08\x0e-\x1f\x7f]")
 # Only what must change: runs of spaces, any other whitespace, zero-width characters.
 # (A pattern matching every single space costs a replacement per word.)
 _ODD_SPACES = r"\s{2,}|[^\S ]"
 _DASHES = re.compile(r"[\u2010-\u2015\u2212\uFE58\uFE63\uFF0D]")
 _JOINING_HYPHEN = re.compile(r"(?<=[^\W\d_])-(?=[^\W\d_])")
 _NON_WORD = re.compile(r"[\W_]+")
+
+
+def visible(text: str) -> str:
+    """`text` without invisible and control characters (for names shown to people)."""
+    return _INVISIBLE.sub("", text)
 
 
 def collapse(text: str | None) -> str:
@@ -37,12 +44,9 @@ def squeeze(line: str) -> str:
     before `7 authors`, must not stop the date or author count from being recognised."""
     # The common case, checked at C speed: ASCII with no control character and no run
     # of spaces has nothing to squeeze.
-    if line.isascii():
-        if line.isprintable() and "  " not in line:
-            return line.strip(" ")
-    else:
-        line = _ZERO_WIDTH.sub("", line)
-    return collapse(line)
+    if line.isascii() and line.isprintable() and "  " not in line:
+        return line.strip(" ")
+    return collapse(_INVISIBLE.sub("", line))
 
 
 def on_non_ascii(texts: pl.Series, transform: Callable[[pl.Series], pl.Series]) -> pl.Series:
@@ -64,7 +68,7 @@ def normalized_text(column: str) -> pl.Expr:
     text = (
         pl.col(column)
         .map_batches(_nfc, return_dtype=pl.String)
-        .str.replace_all(f"[{ZERO_WIDTH_CHARS}]", "")
+        .str.replace_all(_INVISIBLE.pattern, "")
         .str.replace_all(_ODD_SPACES, " ")
         .str.strip_chars()
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import codecs
 import re
 
-from pipeline.dumps.entries import NotADump
+from pipeline.dumps.entries import NotADump, NotText
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -21,6 +21,7 @@ _BOMS = (
 )
 # Control characters (category Cc) but those text uses (tab to carriage return, U+0009-0D).
 _BINARY_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+_BINARY_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1f\x7f]")
 # Common binary formats, named so that the reason says what the file is. Some (a PDF, a
 # short PNG header) would otherwise pass for text in an unknown encoding.
 _MAGIC = (
@@ -48,8 +49,18 @@ def _strip_bom(data: bytes) -> tuple[bytes, str]:
 
 
 def _control_share(text: str) -> float:
-    sample = text[:65536]
-    return len(_BINARY_CONTROLS.findall(sample)) / max(1, len(sample))
+    """Share of binary control characters in the whole text (a regex, at C speed): a
+    few stray ones are dropped by cleaning wherever they are; many mean binary."""
+    return len(_BINARY_CONTROLS.findall(text)) / max(1, len(text))
+
+
+def _looks_like_bomless_utf16(data: bytes) -> bool:
+    """UTF-16 text without its byte-order mark: a NUL in every other byte, as ASCII
+    letters give it. Decoding it would still be a guess of byte order, so it is refused
+    with a reason that says what it is."""
+    sample = data[:4096]
+    even, odd = sample[0::2], sample[1::2]
+    return len(sample) >= 8 and max(even.count(0), odd.count(0)) > 0.4 * (len(sample) // 2)
 
 
 def decode_text(data: bytes) -> str:
@@ -57,20 +68,26 @@ def decode_text(data: bytes) -> str:
     if not data.strip():
         raise NotADump("empty file" if not data else "empty file: only whitespace")
     if kind := _binary_kind(data):
-        raise NotADump(f"binary file: {kind}")
+        raise NotText(f"binary file: {kind}")
     body, encoding = _strip_bom(data)
-    if encoding == "utf-8" and b"\x00" in body[:65536]:
-        raise NotADump("binary file: contains NUL bytes")
+    if encoding == "utf-8" and _looks_like_bomless_utf16(body):
+        raise NotText(
+            "UTF-16 text without a byte-order mark: its byte order would be a guess; "
+            "save it as UTF-8 (or UTF-16 with a BOM)"
+        )
+    sample = body[:65536]
+    if encoding == "utf-8" and len(_BINARY_BYTES.findall(sample)) > 0.01 * len(sample):
+        raise NotText("binary file: too many control bytes for text")
     try:
         text = body.decode(encoding)
     except UnicodeDecodeError as exc:
         bad = body[exc.start : exc.start + 4].hex(" ")
-        raise NotADump(
+        raise NotText(
             f"not valid {encoding.upper()}: bytes {bad} at offset {exc.start}; "
             "the encoding cannot be determined with certainty, so the file is not guessed at"
         ) from exc
     if _control_share(text) > 0.01:
-        raise NotADump("binary file: too many control characters for text")
+        raise NotText("binary file: too many control characters for text")
     if not text.strip():
         raise NotADump("empty file: only whitespace")
     return text.replace("\r\n", "\n").replace("\r", "\n")

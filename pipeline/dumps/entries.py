@@ -53,3 +53,20 @@ class ParsedDump:
 
 class NotADump(ValueError):
     """The whole file cannot be read as a listing dump; the message is the reject reason."""
+
+
+class NotText(NotADump):
+    """The file is not text we can decode with certainty: nothing of it is shown anywhere
+    (no excerpt), since it may be anything."""
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """How much one file may ask of a reader (PAPERS_MAX_FILE_MB, PAPERS_MAX_JSON_DEPTH):
+    a larger or deeper file is quarantined, not read."""
+
+    max_bytes: int = 512 * 1024**2
+    max_json_depth: int = 100
+
+
+DEFAULT_LIMITS = ReadLimits()

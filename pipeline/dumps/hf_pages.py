@@ -20,7 +20,7 @@ from typing import Any
 from bs4 import BeautifulSoup, SoupStrainer
 
 from pipeline.arxiv.ids import parse_arxiv_id
-from pipeline.dumps.entries import Entry, NotADump, ParsedDump, Reject
+from pipeline.dumps.entries import Entry, NotADump, ParsedDump, ReadLimits, Reject
 from pipeline.text import collapse, excerpt
 
 LAYOUT_JSON = "hf_api_json"
@@ -33,6 +33,9 @@ SNAPSHOT_UNKNOWN = "unknown_not_stated"
 PROPS_TARGET = "DailyPapers"
 _SNIFF_CHARS = 8192
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}\b")
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
+_DEPTH = ReadLimits.max_json_depth
 
 
 class HtmlStructureError(NotADump):
@@ -216,19 +219,36 @@ def _parse(data: object, layout: str, snapshot_hint: date | None) -> ParsedDump:
     return dump
 
 
-def read_hf_json(text: str, snapshot_hint: date | None = None) -> ParsedDump:
-    """Entries of `/api/daily_papers` or `/api/papers/search` output (a list), one
-    `/api/papers/{id}` object, or a page's `data-props` object. `snapshot_hint` is the
-    day the fetch was for, used only when the JSON does not state its day."""
+def _check_depth(text: str, max_depth: int) -> None:
+    """Refuses JSON nested deeper than `max_depth` before parsing it: Python's parser
+    recurses once per level and dies with `RecursionError` on a file of `[` x 100,000."""
+    depth = 0
+    for bracket in _JSON_BRACKET.finditer(_JSON_STRING.sub('""', text)):
+        depth += 1 if bracket.group() in "[{" else -1
+        if depth > max_depth:
+            raise NotADump(f"JSON nested more than {max_depth} levels deep (PAPERS_MAX_JSON_DEPTH)")
+
+
+def load_json(text: str, max_depth: int = _DEPTH) -> object:
+    """`json.loads` with a depth limit; raises `NotADump` saying why it cannot be read."""
+    _check_depth(text, max_depth)
     try:
-        data = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno} column {exc.colno}"
         raise NotADump(f"not valid JSON: {exc.msg} at {where}") from exc
-    return _parse(data, LAYOUT_JSON, snapshot_hint)
 
 
-def _page_props(text: str) -> dict[str, Any]:
+def read_hf_json(
+    text: str, snapshot_hint: date | None = None, max_depth: int = _DEPTH
+) -> ParsedDump:
+    """Entries of `/api/daily_papers` or `/api/papers/search` output (a list), one
+    `/api/papers/{id}` object, or a page's `data-props` object. `snapshot_hint` is the
+    day the fetch was for, used only when the JSON does not state its day."""
+    return _parse(load_json(text, max_depth), LAYOUT_JSON, snapshot_hint)
+
+
+def _page_props(text: str, max_depth: int) -> dict[str, Any]:
     """The `data-props` JSON of the DailyPapers element; raises naming what is missing."""
     only = SoupStrainer("div", attrs={"data-target": PROPS_TARGET})
     element = BeautifulSoup(text, "lxml", parse_only=only).find(
@@ -242,10 +262,10 @@ def _page_props(text: str) -> dict[str, Any]:
             f'<div data-target="{PROPS_TARGET}"> element has no data-props attribute'
         )
     try:
-        props = json.loads(raw)
-    except json.JSONDecodeError as exc:
+        props = load_json(raw, max_depth)
+    except NotADump as exc:
         raise HtmlStructureError(
-            f'data-props of <div data-target="{PROPS_TARGET}"> is not valid JSON: {exc.msg}'
+            f'data-props of <div data-target="{PROPS_TARGET}"> cannot be read: {exc}'
         ) from exc
     if not isinstance(props, dict):
         raise HtmlStructureError(
@@ -260,11 +280,13 @@ def _page_props(text: str) -> dict[str, Any]:
     return props
 
 
-def read_hf_html(text: str, snapshot_hint: date | None = None) -> ParsedDump:
+def read_hf_html(
+    text: str, snapshot_hint: date | None = None, max_depth: int = _DEPTH
+) -> ParsedDump:
     """Entries of a saved listing page (daily, week, month or search), read from the
     JSON the page embeds; raises `HtmlStructureError` naming what was missing."""
     try:
-        return _parse(_page_props(text), LAYOUT_HTML, snapshot_hint)
+        return _parse(_page_props(text, max_depth), LAYOUT_HTML, snapshot_hint)
     except HtmlStructureError:
         raise
     except NotADump as exc:
@@ -284,15 +306,7 @@ def looks_like_hf_html(text: str) -> bool:
     return "huggingface" in head or "hugging face" in head or PROPS_TARGET in text
 
 
-def looks_like_hf_json(text: str) -> bool:
-    """JSON in one of the shapes `read_hf_json` reads (an empty list included: an API page
-    for a day without papers)."""
-    if _head(text)[:1] not in ("[", "{"):
-        return False
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return False
-    if isinstance(data, list):
-        return all(_is_item(item) for item in data[:5])
-    return _is_props(data) or _is_item(data)
+def looks_like_json(text: str) -> bool:
+    """Text that opens like a JSON list or object: read as JSON, and quarantined with a
+    JSON reason when it is not Hugging Face's (a text dump never opens so)."""
+    return _head(text)[:1] in ("[", "{")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -24,10 +25,17 @@ import polars as pl
 from pipeline.db.connection import Connection, Warehouse, registered, transaction
 from pipeline.db.schema import polars_schema
 from pipeline.dumps.cleaning import clean_listings, empty_listings, entries_frame
-from pipeline.dumps.entries import NotADump, ParsedDump, Reject
+from pipeline.dumps.entries import (
+    DEFAULT_LIMITS,
+    NotADump,
+    NotText,
+    ParsedDump,
+    ReadLimits,
+    Reject,
+)
 from pipeline.dumps.read import read_raw_file
-from pipeline.landing import landing_files, read_sidecar, sidecar_path, snapshot_hint
-from pipeline.text import excerpt
+from pipeline.landing import landing_files, outside_link, read_sidecar, sidecar_path, snapshot_hint
+from pipeline.text import excerpt, visible
 
 _BATCH_ENTRIES = 100_000
 # Below this much new content, reading in this process beats starting workers (about a
@@ -54,6 +62,9 @@ class IngestReport:
     files: list[FileOutcome] = field(default_factory=list)
     # Files that changed or went away between the scan and the read: left for next run.
     changed: list[str] = field(default_factory=list)
+    # Files not read at all, with why: unreadable (permissions), or links out of the
+    # landing folder. Nothing of them is stored; they stay in the landing folder.
+    skipped: dict[str, str] = field(default_factory=dict)
 
     @property
     def listings(self) -> int:
@@ -100,25 +111,40 @@ class _Loaded:
     rejects: list[Reject]
 
 
-def _read(path: Path, data: bytes, sha: str, archive: Path, today: date) -> _Loaded:
+def _file_row(path: Path, sha: str, size: int, archive: Path) -> dict[str, object]:
     sidecar = read_sidecar(path, sha) or {}
-    hint = snapshot_hint(sidecar)
-    row: dict[str, object] = {
+    return {
         "file_sha256": sha,
-        "file_name": path.name,
+        "file_name": visible(path.name),
         "ingested_at": datetime.now(UTC).replace(tzinfo=None),
-        "byte_size": len(data),
+        "byte_size": size,
         "archive_path": str(archive),
         "source_url": sidecar.get("url"),
         "fetched_at": sidecar.get("fetched_at"),
+        "snapshot_hint": snapshot_hint(sidecar),
     }
+
+
+def _quarantined(row: dict[str, object], reason: str, shown: str) -> _Loaded:
+    """A file none of which is read: a `raw.dump_files` row saying why, and a whole-file
+    reject showing `shown` (empty for what is not text)."""
+    row |= {"status": "quarantined", "error": reason, "layout": None}
+    row |= {"snapshot_date": None, "snapshot_date_source": "unknown: file not read"}
+    return _Loaded(row, empty_listings(), [Reject(None, reason, shown)])
+
+
+def _read(path: Path, data: bytes, sha: str, archive: Path, job: _Job) -> _Loaded:
+    row = _file_row(path, sha, len(data), archive)
+    hint = row.pop("snapshot_hint")
     try:
-        parsed = read_raw_file(data, snapshot_hint=hint, today=today)
+        parsed = read_raw_file(data, hint, job.today, job.limits)  # type: ignore[arg-type]
+        listings, untitled = _split_untitled(clean_listings(entries_frame(sha, parsed)))
+    except NotText as exc:
+        return _quarantined(row, str(exc), "")
     except NotADump as exc:
-        row |= {"status": "quarantined", "error": str(exc), "layout": None}
-        row |= {"snapshot_date": None, "snapshot_date_source": "unknown: file not read"}
-        return _Loaded(row, empty_listings(), [Reject(None, str(exc), _head(data))])
-    listings, untitled = _split_untitled(clean_listings(entries_frame(sha, parsed)))
+        return _quarantined(row, str(exc), _head(data))
+    except Exception as exc:  # a reader's bug or a file it chokes on: this file alone
+        return _quarantined(row, f"unreadable: {type(exc).__name__}: {exc}"[:500], "")
     rejects = parsed.rejects + untitled
     row |= _parsed_fields(parsed, listings.height, rejects)
     if row["status"] == "quarantined":
@@ -142,10 +168,8 @@ def _parsed_fields(
 ) -> dict[str, object]:
     status, error = "loaded", None
     if listing_count == 0:
-        status, error = (
-            "quarantined",
-            "no readable entries: " + "; ".join(sorted({r.reason for r in rejects})),
-        )
+        reasons = "; ".join(sorted({r.reason for r in rejects})) or "the file lists no entry"
+        status, error = "quarantined", f"no readable entries: {reasons}"
     return {
         "layout": parsed.layout,
         "snapshot_date": parsed.snapshot_date,
@@ -156,7 +180,8 @@ def _parsed_fields(
 
 
 def _head(data: bytes) -> str:
-    return data[:120].decode("utf-8", errors="backslashreplace")
+    """The opening of a text file, to recognise it by."""
+    return excerpt(visible(data[:120].decode("utf-8", errors="replace")))
 
 
 def _known(con: Connection) -> tuple[set[str], set[tuple[str, str]]]:
@@ -174,19 +199,48 @@ class _Job:
     size: int
     archive_dir: Path
     today: date
+    limits: ReadLimits
 
 
 def _load(job: _Job) -> _Loaded | None:
     """Archives and reads one new file; None when it changed or went away since the scan
-    (a file still being written or moved), which leaves it for the next run."""
+    (a file still being written or moved), which leaves it for the next run. A file
+    larger than the limit is archived and quarantined without being read."""
+    if job.size > job.limits.max_bytes:
+        return _too_large(job)
     try:
         data = job.path.read_bytes()
-    except FileNotFoundError:
+    except OSError:
         return None
     if hashlib.sha256(data).hexdigest() != job.sha256:
         return None
     archive = archive_raw(data, job.sha256, job.archive_dir, job.path)
-    return _read(job.path, data, job.sha256, archive, job.today)
+    return _read(job.path, data, job.sha256, archive, job)
+
+
+def _too_large(job: _Job) -> _Loaded | None:
+    target = job.archive_dir / job.sha256[:2] / job.sha256
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temp = target.with_name(target.name + ".tmp")
+        try:
+            shutil.copyfile(job.path, temp)
+            if _sha256_of(temp) != job.sha256:
+                return None  # changed while it was copied: the next run tries again
+            temp.chmod(0o444)
+            os.replace(temp, target)
+        finally:
+            temp.unlink(missing_ok=True)
+    row = _file_row(job.path, job.sha256, job.size, target)
+    row.pop("snapshot_hint")
+    limit = job.limits.max_bytes / 1024**2
+    reason = f"too large to read: {job.size / 1024**2:,.0f} MB, over PAPERS_MAX_FILE_MB ({limit:g})"
+    return _quarantined(row, reason, "")
+
+
+def _sha256_of(path: Path) -> str:
+    with path.open("rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
 
 
 def _loaded_files(jobs: list[_Job], workers: int) -> Iterator[_Loaded | None]:
@@ -269,17 +323,24 @@ def _scan(
     new_names: list[tuple[str, str]] = []
     for path in landing_files(landing_dir):
         report.scanned += 1
-        data = path.read_bytes()
-        sha = hashlib.sha256(data).hexdigest()
+        name = visible(path.name)
+        if outside_link(path, landing_dir):
+            report.skipped[name] = "a link to a file outside the landing folder: not read"
+            continue
+        try:
+            sha, size = _sha256_of(path), path.stat().st_size
+        except OSError as exc:
+            report.skipped[name] = f"unreadable: {type(exc).__name__}: {exc.strerror}"
+            continue
         if sha in known:
             report.already_ingested += 1
-            if (sha, path.name) not in known_names:
-                new_names.append((sha, path.name))
-                known_names.add((sha, path.name))
+            if (sha, name) not in known_names:
+                new_names.append((sha, name))
+                known_names.add((sha, name))
             continue
         known.add(sha)
-        known_names.add((sha, path.name))
-        new.append((path, sha, len(data)))
+        known_names.add((sha, name))
+        new.append((path, sha, size))
     return new, new_names
 
 
@@ -289,6 +350,7 @@ def ingest_landing(
     archive_dir: Path,
     today: date | None = None,
     workers: int | None = None,
+    limits: ReadLimits = DEFAULT_LIMITS,
 ) -> IngestReport:
     """Loads every landing file whose content is not in the warehouse yet, reading them
     in up to `workers` processes (default: one per CPU). The workers are spawned, so a
@@ -297,7 +359,7 @@ def ingest_landing(
     report = IngestReport()
     with warehouse.writer() as con:
         new, new_names = _scan(landing_dir, con, report)
-        jobs = [_Job(path, sha, size, archive_dir, today) for path, sha, size in new]
+        jobs = [_Job(path, sha, size, archive_dir, today, limits) for path, sha, size in new]
 
         def loaded() -> Iterator[_Loaded]:
             for job, item in zip(

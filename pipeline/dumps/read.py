@@ -10,23 +10,21 @@ from __future__ import annotations
 from datetime import date
 
 from pipeline.dumps.decoding import decode_text
-from pipeline.dumps.entries import ParsedDump
-from pipeline.dumps.hf_pages import (
-    looks_like_hf_html,
-    looks_like_hf_json,
-    read_hf_html,
-    read_hf_json,
-)
+from pipeline.dumps.entries import DEFAULT_LIMITS, ParsedDump, ReadLimits
+from pipeline.dumps.hf_pages import looks_like_hf_html, looks_like_json, read_hf_html, read_hf_json
 from pipeline.dumps.text_pages import read_text_dump
 
 
 def read_raw_file(
-    data: bytes, snapshot_hint: date | None = None, today: date | None = None
+    data: bytes,
+    snapshot_hint: date | None = None,
+    today: date | None = None,
+    limits: ReadLimits = DEFAULT_LIMITS,
 ) -> ParsedDump:
     """Parse a raw file; `snapshot_hint` is the fetch day recorded beside fetched files."""
     text = decode_text(data)
-    if looks_like_hf_json(text):
-        return read_hf_json(text, snapshot_hint)
+    if looks_like_json(text):
+        return read_hf_json(text, snapshot_hint, limits.max_json_depth)
     if looks_like_hf_html(text):
-        return read_hf_html(text, snapshot_hint)
+        return read_hf_html(text, snapshot_hint, limits.max_json_depth)
     return read_text_dump(text, today=today)

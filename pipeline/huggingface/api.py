@@ -8,7 +8,6 @@ that a body is the thing asked for; it does not parse entries. The JSON API is p
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -18,7 +17,7 @@ from urllib.parse import urlsplit
 import requests
 
 from pipeline.dumps.entries import NotADump
-from pipeline.dumps.hf_pages import read_hf_html
+from pipeline.dumps.hf_pages import load_json, read_hf_html
 from pipeline.http_session import PoliteSession, RequestFailed
 from pipeline.text import excerpt
 
@@ -56,9 +55,9 @@ def _utc_now() -> datetime:
 def _json_list(response: requests.Response) -> list[object]:
     """The body as a JSON list; raises `HfFetchError` when it is anything else."""
     try:
-        data = json.loads(response.content)
-    except ValueError as exc:
-        raise HfFetchError(f"{response.url}: body is not JSON: {excerpt(response.text)}") from exc
+        data = load_json(response.text)
+    except NotADump as exc:
+        raise HfFetchError(f"{response.url}: body cannot be read: {exc}") from exc
     if not isinstance(data, list):
         raise HfFetchError(f"{response.url}: expected a JSON list, got {type(data).__name__}")
     return data

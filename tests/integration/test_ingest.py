@@ -235,17 +235,42 @@ def test_failure_while_writing_raw_leaves_the_warehouse_unchanged(
     assert len(all_tables(settings)["raw.listings"]) == 3 * len(ENTRIES)
 
 
-def test_failure_while_reading_leaves_the_warehouse_unchanged(
+def test_an_unexpected_error_reading_one_file_quarantines_that_file_only(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """An unexpected error (a bug, not a bad file) in the second new file: the first,
-    already read, is not committed alone."""
+    """A reader that fails on one file (a bug, or a file it chokes on) must not block the
+    others: that file is quarantined with the error's class and message, and kept."""
+    put(settings, "a.txt", FIRST)
+    ingest(settings)
+    put(settings, "b.txt", SECOND)
+    put(settings, "c.txt", THIRD)
+    monkeypatch.setattr(pipeline.dumps.ingest, "read_raw_file", _fail_after(read_raw_file, 1))
+    report = ingest(settings)
+    monkeypatch.undo()
+    outcomes = {f.file_name: (f.status, f.error) for f in report.files}
+    assert outcomes["b.txt"] == ("quarantined", "unreadable: RuntimeError: injected failure")
+    assert len(all_tables(settings)["raw.listings"]) == len(ENTRIES)  # a.txt's only
+    # Once the reader is mended, the same content is not read again: it stays set aside,
+    # kept in the archive for a rebuild.
+    assert ingest(settings).files == []
+    sha = hashlib.sha256(SECOND).hexdigest()
+    assert (settings.raw_archive_dir / sha[:2] / sha).read_bytes() == SECOND
+
+
+def test_failure_while_writing_leaves_the_warehouse_unchanged(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An error while writing the second batch: the first, already written, is not
+    committed alone."""
     put(settings, "a.txt", FIRST)
     ingest(settings)
     before = all_tables(settings)
     put(settings, "b.txt", SECOND)
     put(settings, "c.txt", THIRD)
-    monkeypatch.setattr(pipeline.dumps.ingest, "read_raw_file", _fail_after(read_raw_file, 2))
+    monkeypatch.setattr(pipeline.dumps.ingest, "_BATCH_ENTRIES", 1)  # a batch per file
+    monkeypatch.setattr(
+        pipeline.dumps.ingest, "_write_batch", _fail_after(pipeline.dumps.ingest._write_batch, 2)
+    )
     with pytest.raises(RuntimeError, match="injected failure"):
         ingest(settings)
     assert all_tables(settings) == before

@@ -8,15 +8,16 @@ from datetime import date
 
 import pytest
 
-from pipeline.dumps.entries import NotADump
+from pipeline.dumps.entries import NotADump, ReadLimits
 from pipeline.dumps.hf_pages import (
     HtmlStructureError,
     looks_like_hf_html,
-    looks_like_hf_json,
+    looks_like_json,
     normalize_arxiv_id,
     read_hf_html,
     read_hf_json,
 )
+from pipeline.dumps.read import read_raw_file
 from tests.fakes.huggingface import (
     DAY,
     api_bytes,
@@ -217,12 +218,27 @@ def test_sniffers_tell_hugging_face_files_from_others() -> None:
     assert not looks_like_hf_html("<!doctype html><html><head><title>Blog</title></head></html>")
     assert not looks_like_hf_html("Daily Papers\n\nMay 15\n\nA title about huggingface\n")
 
-    assert looks_like_hf_json(_api_text())
-    assert looks_like_hf_json("[]")
-    assert looks_like_hf_json(json.dumps({"dateString": "2026-11-20", "dailyPapers": []}))
-    assert looks_like_hf_json(json.dumps(day_items()[0]["paper"]))
-    assert not looks_like_hf_json('{"models": []}')
-    assert not looks_like_hf_json("[1, 2, 3]")
-    assert not looks_like_hf_json("[{not json")
-    assert not looks_like_hf_json(page)
-    assert not looks_like_hf_json("Daily Papers\n[1] a title\n")
+    # Anything that opens like JSON is read as JSON, so that JSON which is not Hugging
+    # Face's is refused with a JSON reason rather than the text dumps' one.
+    assert looks_like_json(_api_text())
+    assert looks_like_json("[]")
+    assert looks_like_json(json.dumps({"dateString": "2026-11-20", "dailyPapers": []}))
+    assert looks_like_json(json.dumps(day_items()[0]["paper"]))
+    assert looks_like_json('{"models": []}')
+    assert looks_like_json("[{not json")
+    assert not looks_like_json(page)
+    assert not looks_like_json("Daily Papers\n[1] a title\n")
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ('{"models": []}', "JSON object is not a Hugging Face papers list"),
+        ("[{not json", "not valid JSON"),
+        ("[" * 100_000, "nested more than 5 levels deep"),
+        ('{"a": "[[[[[["}', "JSON object is not a Hugging Face"),  # brackets in strings
+    ],
+)
+def test_json_files_that_are_not_hugging_face_say_why_in_json_terms(text: str, reason: str) -> None:
+    with pytest.raises(NotADump, match=reason):
+        read_raw_file(text.encode(), limits=ReadLimits(max_json_depth=5))
