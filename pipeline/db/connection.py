@@ -9,6 +9,7 @@ runs that overlap queue up rather than crash; every write goes through `Warehous
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import time
@@ -88,12 +89,29 @@ class Warehouse:
 
         Readers (notebooks, BI tools) open the copy read-only and are never locked out by
         a refresh, which holds the warehouse's write lock; the copy is taken while this
-        process holds that lock, after a checkpoint, so it is a committed state."""
+        process holds that lock, after a checkpoint, so it is a committed state.
+
+        The temporary copy is removed however the copy fails (a full disk must not stay
+        full of a half copy), and a leftover of a process killed mid-copy is removed
+        first."""
+        temp = target.with_name(f".{target.name}.tmp")
+        temp.unlink(missing_ok=True)
         with self.connect() as con:
             con.execute("CHECKPOINT")
-            temp = target.with_name(f".{target.name}.tmp")
-            shutil.copyfile(self.path, temp)
-            os.replace(temp, target)
+            try:
+                shutil.copyfile(self.path, temp)
+                os.replace(temp, target)
+            except OSError as exc:
+                if exc.errno != errno.ENOSPC:
+                    raise
+                size = self.path.stat().st_size
+                raise OSError(
+                    exc.errno,
+                    f"no space left in {target.parent} for the read copy ({size:,} bytes): "
+                    "free space there, or point PAPERS_READ_COPY elsewhere",
+                ) from exc
+            finally:
+                temp.unlink(missing_ok=True)
         return target
 
 

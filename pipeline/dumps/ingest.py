@@ -85,9 +85,12 @@ def _write_once(target: Path, data: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     temp = target.with_name(target.name + ".tmp")
     temp.unlink(missing_ok=True)  # a read-only leftover of a run killed mid-write
-    temp.write_bytes(data)
-    temp.chmod(0o444)
-    os.replace(temp, target)
+    try:
+        temp.write_bytes(data)
+        temp.chmod(0o444)
+        os.replace(temp, target)
+    finally:
+        temp.unlink(missing_ok=True)  # a half-written copy (a full disk) must not stay
 
 
 def archive_raw(data: bytes, sha256: str, archive_dir: Path, source: Path | None = None) -> Path:

@@ -1,0 +1,65 @@
+"""A full disk heals: the read copy's temporary file never stays behind to keep the disk
+full, the error names the folder that is full, and the next publish works once there is
+room. The disk is a real one: a 1 MB tmpfs the test mounts (it needs root, as the
+project's machines and CI run; elsewhere it skips, saying so)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pipeline import steps
+from pipeline.settings import PROJECT_ROOT, Settings
+
+SAMPLES = PROJECT_ROOT / "warehouse" / "samples"
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here (needs root): {done.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)
+
+
+def _settings(root: Path, read_copy: Path) -> Settings:
+    shutil.copytree(SAMPLES, root / "landing")
+    return Settings.from_env(
+        {
+            "PAPERS_LANDING_DIR": str(root / "landing"),
+            "PAPERS_WAREHOUSE": str(root / "papers.duckdb"),
+            "PAPERS_READ_COPY": str(read_copy),
+            "PAPERS_OFFLINE": "1",
+        }
+    )
+
+
+def test_a_full_disk_leaves_no_half_copy_and_says_which_folder_is_full(
+    tmp_path: Path, tiny_disk: Path
+) -> None:
+    settings = _settings(tmp_path, tiny_disk / "papers_read.duckdb")
+    steps.refresh(settings)
+    assert settings.warehouse_path.stat().st_size > 1024**2  # bigger than the tiny disk
+    leftover = tiny_disk / ".papers_read.duckdb.tmp"
+    leftover.write_bytes(b"x" * 600_000)  # a copy a killed run left half done
+    with pytest.raises(OSError, match=f"no space left in {tiny_disk}.*PAPERS_READ_COPY"):
+        steps.publish_read_copy(settings)
+    assert list(tiny_disk.iterdir()) == []  # neither the leftover nor the half copy stays
+
+    subprocess.run(["mount", "-o", "remount,size=64m", str(tiny_disk)], check=True)
+    published = steps.publish_read_copy(settings)  # room again: it heals by itself
+    assert published.stat().st_size == settings.warehouse_path.stat().st_size
+    assert [p.name for p in tiny_disk.iterdir()] == ["papers_read.duckdb"]
