@@ -121,9 +121,10 @@ def _arxiv_metadata(report: EnrichmentReport) -> dict[str, object]:
 @multi_asset(
     name="arxiv_outcomes",
     specs=step_specs(Step.ARXIV, reads=["internal.title_keys", "raw.listings"], kinds={"python"}),
-    pool=WRITER_POOL,
-    # Request failures are recorded per cluster and never raised; this retries the rest
-    # (a warehouse lock held too long, a full disk) a little later.
+    # Not in the writer pool: it spends its time waiting on arXiv, and other runs' writers
+    # (marts, the read copy) must not wait with it. Its short writes wait for DuckDB's
+    # lock instead. Request failures are recorded per cluster and never raised; this
+    # retries the rest (a warehouse lock held too long, a full disk) a little later.
     retry_policy=RetryPolicy(max_retries=2, delay=30, backoff=Backoff.EXPONENTIAL),
 )
 def arxiv_outcomes(
@@ -135,7 +136,12 @@ def arxiv_outcomes(
     def progress(report: EnrichmentReport) -> None:
         context.log.info(f"arXiv progress: {report.counts}, {report.requests} requests")
 
-    report = steps.resolve_arxiv(settings, on_progress=progress)
+    def waiting(seconds: float, why: str) -> None:
+        context.log.info(f"arXiv: waiting {seconds:.0f} s before retrying ({why})")
+
+    report = steps.resolve_arxiv(settings, on_progress=progress, on_wait=waiting)
+    if report.stopped:
+        context.log.warning(f"arXiv: {report.stopped}; the rest is left pending")
     context.log.info(
         f"arXiv: {report.counts}, {report.requests} requests, {report.cache_hits} cached"
     )

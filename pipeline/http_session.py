@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -38,6 +39,26 @@ class RequestFailed(RuntimeError):
         self.attempts = attempts
 
 
+class ServiceUnavailable(RequestFailed):
+    """The service cannot be reached (its name does not resolve, it refuses connections,
+    or it keeps timing out): the session makes no further request to it in this run, so
+    a dead service costs seconds, not hours."""
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).hostname or url
+
+
+def _unreachable(exc: requests.ConnectionError) -> str | None:
+    """Why a host cannot be reached at all, as opposed to a dropped connection."""
+    text = str(exc)
+    if any(s in text for s in ("NameResolution", "Name or service not known", "getaddrinfo")):
+        return "its name does not resolve"
+    if "Connection refused" in text or "ConnectionRefused" in text:
+        return "it refuses connections"
+    return None
+
+
 def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) -> float | None:
     """Seconds the server asked us to wait: `Retry-After` (seconds or HTTP date) or the
     `t=` of Hugging Face's `RateLimit` header."""
@@ -59,7 +80,14 @@ def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) ->
 @dataclass
 class PoliteSession:
     """GET with a minimum interval between requests, retries with exponential backoff,
-    and respect for `Retry-After`.
+    respect for `Retry-After`, a deadline on each whole answer, and giving up on a
+    service that cannot be reached.
+
+    `timeout_s` bounds each read, not the whole answer: a server trickling a byte a
+    second would hold a request for minutes, so the body is read against `deadline_s`.
+    After `unreachable_after` attempts in a row that never got an answer (name not
+    resolved, connection refused, timed out), the service is taken as down for the rest
+    of the run: `down` says why and every later `get` raises `ServiceUnavailable` at once.
 
     Non-retryable answers (e.g. 400 or 404) are returned for the caller to interpret,
     because for arXiv a 400 carries an error feed worth reading.
@@ -71,11 +99,16 @@ class PoliteSession:
     max_retries: int = 5
     backoff_base_s: float = 2.0
     max_backoff_s: float = 120.0
+    deadline_s: float = 60.0
+    unreachable_after: int = 3
     offline: bool = False
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
+    on_wait: Callable[[float, str], None] | None = None
     requests_made: int = 0
     retries: int = 0
+    down: str | None = None
+    _no_answer_in_row: int = field(default=0, repr=False)
     _last_start: float | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _session: requests.Session = field(default_factory=requests.Session, repr=False)
@@ -89,6 +122,10 @@ class PoliteSession:
 
     def close(self) -> None:
         self._session.close()
+
+    def forget_failures(self) -> None:
+        """A new run gives a service that was down a new chance."""
+        self.down, self._no_answer_in_row = None, 0
 
     def __enter__(self) -> PoliteSession:
         return self
@@ -105,6 +142,8 @@ class PoliteSession:
         """GET `url`, retrying throttling, server errors, timeouts and dropped connections."""
         if self.offline:
             raise OfflineError(f"PAPERS_OFFLINE is set: not fetching {url}")
+        if self.down is not None:
+            raise ServiceUnavailable(url, self.down, 0)
         with self._lock:
             attempts = 0
             while True:
@@ -112,13 +151,25 @@ class PoliteSession:
                 reason, wait = self._attempt(url, params, headers)
                 if isinstance(reason, requests.Response):
                     return reason
+                if self.down is not None:
+                    raise ServiceUnavailable(url, self.down, attempts)
                 if attempts > self.max_retries:
                     raise RequestFailed(url, reason, attempts)
                 if wait is not None and wait > self.max_backoff_s:
                     # Better to record the failure and retry next run than to hold the run.
                     raise RequestFailed(url, f"{reason}; server asks to wait {wait:g} s", attempts)
                 self.retries += 1
-                self.sleep(self._backoff(attempts, wait))
+                backoff = self._backoff(attempts, wait)
+                if self.on_wait is not None:
+                    self.on_wait(backoff, f"{_host(url)}: {reason}")
+                self.sleep(backoff)
+
+    def _no_answer(self, url: str, reason: str) -> str:
+        """Counts an attempt that got no answer; enough in a row and the service is down."""
+        self._no_answer_in_row += 1
+        if self._no_answer_in_row >= self.unreachable_after:
+            self.down = f"{_host(url)} unreachable: {reason} ({self._no_answer_in_row} attempts)"
+        return reason
 
     def _attempt(
         self,
@@ -129,25 +180,48 @@ class PoliteSession:
         """One request; returns the response to hand back, or why to retry and the
         server's requested wait."""
         self._wait_for_interval()
-        self._last_start = self.clock()
+        started = self._last_start = self.clock()
         self.requests_made += 1
         try:
             response = self._session.get(
-                url, params=params, headers=dict(headers or {}), timeout=self.timeout_s
+                url,
+                params=params,
+                headers=dict(headers or {}),
+                timeout=self.timeout_s,
+                stream=True,
             )
+            complete = self._read_within_deadline(response, started)
         except requests.Timeout:
-            return f"timed out after {self.timeout_s:g} s", None
+            return self._no_answer(url, f"timed out after {self.timeout_s:g} s"), None
         except requests.ConnectionError as exc:
+            if cause := _unreachable(exc):
+                return self._no_answer(url, cause), None
             return f"connection error: {type(exc).__name__}", None
         except requests.RequestException as exc:
             # A body cut off mid-answer (ChunkedEncodingError) and the like: transient.
             return f"broken answer: {type(exc).__name__}", None
+        if not complete:
+            return self._no_answer(url, f"no whole answer within {self.deadline_s:g} s"), None
+        self._no_answer_in_row = 0
         wait = retry_after_seconds(response.headers)
         if response.status_code in RETRY_STATUSES:
             return f"HTTP {response.status_code}", wait
         if response.text.strip() in THROTTLE_BODIES:
             return f"throttled: {response.text.strip()!r}", wait
         return response, None
+
+    def _read_within_deadline(self, response: requests.Response, started: float) -> bool:
+        """Reads the body unless the whole answer takes longer than `deadline_s`. `read1`
+        returns what has arrived rather than waiting for a full buffer, so a trickle is
+        noticed between its bytes; each wait is still bounded by `timeout_s`."""
+        chunks: list[bytes] = []
+        with response:
+            while chunk := response.raw.read1(65536, decode_content=True):
+                chunks.append(chunk)
+                if self.clock() - started > self.deadline_s:
+                    return False
+        response._content = b"".join(chunks)  # what `.content` and `.text` then return
+        return True
 
     def _wait_for_interval(self) -> None:
         if self._last_start is None:

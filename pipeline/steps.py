@@ -45,11 +45,14 @@ def cluster_titles(settings: Settings) -> ClusterReport:
 
 
 def resolve_arxiv(
-    settings: Settings, on_progress: Callable[[EnrichmentReport], None] | None = None
+    settings: Settings,
+    on_progress: Callable[[EnrichmentReport], None] | None = None,
+    on_wait: Callable[[float, str], None] | None = None,
 ) -> EnrichmentReport:
-    """Asks arXiv about clusters without a final outcome (nothing when offline). It
-    writes in short transactions of its own, so what it learnt survives an interruption."""
-    client = arxiv_client(settings)
+    """Asks arXiv about clusters without a final outcome (nothing when offline), for at
+    most ARXIV_MAX_RUN_S. It holds no connection while it waits on arXiv and writes in
+    short transactions of its own, so what it learnt survives an interruption."""
+    client = arxiv_client(settings, on_wait)
     with client.session:
         return resolve_clusters(
             settings.warehouse,
@@ -57,6 +60,7 @@ def resolve_arxiv(
             settings.arxiv_recheck_days,
             settings.offline,
             on_progress=on_progress,
+            max_run_s=settings.arxiv_max_run_s,
         )
 
 

@@ -16,6 +16,7 @@ cluster, keeping the best.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -30,6 +31,7 @@ from pipeline.db.schema import polars_schema
 from pipeline.links.urls import extract_urls, github_repo
 
 CHUNK = 64
+PROGRESS_EVERY_S = 20.0
 _OUTCOME_SCHEMA = polars_schema("internal.arxiv_outcomes")
 _RECORD_SCHEMA = polars_schema("core.arxiv_papers")
 # Which of several outcomes stands for a group (a merged cluster, a paper): the most
@@ -109,6 +111,8 @@ class EnrichmentReport:
     records_stored: int = 0
     zero_hit_retries: int = 0
     offline: bool = False
+    # Why the rest was left `pending`: arXiv unreachable, or ARXIV_MAX_RUN_S reached.
+    stopped: str | None = None
 
     def add(self, resolutions: Iterable[Resolution]) -> None:
         for resolution in resolutions:
@@ -217,26 +221,46 @@ def _to_resolve(
     return [TitleQuery(cluster_id, title or "", abstract) for cluster_id, title, abstract in rows]
 
 
-def _chunks(items: list[TitleQuery], size: int) -> Iterable[list[TitleQuery]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def _transport_failure(exc: requests.RequestException) -> str:
     return f"request failed: {type(exc).__name__}: {exc}"
 
 
-def _resolve_chunk(matcher: ArxivMatcher, chunk: list[TitleQuery]) -> MatchRun:
+def _resolve_chunk(matcher: ArxivMatcher, chunk: list[TitleQuery], progress: _Progress) -> MatchRun:
     """The matcher's run, or every paper of the chunk `error` when a transport failure
     escapes the session (a body cut off mid-read raises `ChunkedEncodingError`, which the
     session neither retries nor turns into `RequestFailed`): a failing arXiv must not
     fail the run, and the next run asks again."""
     try:
-        return matcher.resolve(chunk)
+        return matcher.resolve(chunk, on_progress=progress.tick)
     except requests.RequestException as exc:
         reason = _transport_failure(exc)
         failed = [Resolution(q.paper_id, "error", error=reason) for q in chunk]
         return MatchRun(resolutions=failed, records={}, requests=0)
+
+
+class _Progress:
+    """Calls `on_progress` at most every `every_s` seconds, between requests."""
+
+    def __init__(
+        self, report: EnrichmentReport, on_progress: Callable[[EnrichmentReport], None] | None
+    ) -> None:
+        self.report, self.on_progress = report, on_progress
+        self.every_s = PROGRESS_EVERY_S
+        self._last = time.monotonic()
+
+    def tick(self, *_: object) -> None:
+        if self.on_progress and time.monotonic() - self._last >= self.every_s:
+            self._last = time.monotonic()
+            self.on_progress(self.report)
+
+
+def _left_pending(resolutions: list[Resolution], why: str) -> list[Resolution]:
+    """A chunk's errors once arXiv is down: left `pending` with the cause, to be asked
+    again next run, rather than `error` for every one of them."""
+    return [
+        Resolution(r.paper_id, "pending", method=r.method, error=why) if r.status == "error" else r
+        for r in resolutions
+    ]
 
 
 def _resolve(
@@ -244,12 +268,25 @@ def _resolve(
     client: ArxivClient,
     queries: list[TitleQuery],
     report: EnrichmentReport,
-    on_progress: Callable[[EnrichmentReport], None] | None,
+    progress: _Progress,
+    max_run_s: float,
 ) -> None:
+    """Resolves chunk by chunk until done, until arXiv is found unreachable, or until
+    `max_run_s`; what is left is marked `pending` with the reason, for the next run."""
     matcher = ArxivMatcher(client)
-    start = client.requests_made
-    for chunk in _chunks(queries, CHUNK):
-        run = _resolve_chunk(matcher, chunk)
+    start, started = client.requests_made, time.monotonic()
+    for offset in range(0, len(queries), CHUNK):
+        if client.session.down or time.monotonic() - started > max_run_s:
+            report.stopped = client.session.down or (
+                f"ARXIV_MAX_RUN_S ({max_run_s:g} s) reached: left for the next run"
+            )
+            _mark_pending(warehouse, queries[offset:], report, report.stopped)
+            return
+        chunk = queries[offset : offset + CHUNK]
+        run = _resolve_chunk(matcher, chunk, progress)
+        if client.session.down:
+            report.stopped = client.session.down
+            run.resolutions = _left_pending(run.resolutions, client.session.down)
         checked_at = _now()
         # A record the search gave only in part (its fetch by ID failed) is not stored:
         # it would never be completed. `_fetch_missing_records` asks for it again.
@@ -260,15 +297,17 @@ def _resolve(
         report.add(run.resolutions)
         report.requests = client.requests_made - start
         report.zero_hit_retries += run.empty_retries
-        if on_progress:
-            on_progress(report)
+        progress.tick()
 
 
 def _mark_pending(
-    warehouse: Warehouse, queries: list[TitleQuery], report: EnrichmentReport
+    warehouse: Warehouse,
+    queries: list[TitleQuery],
+    report: EnrichmentReport,
+    why: str | None = None,
 ) -> None:
     checked_at = _now()
-    pending = [Resolution(q.paper_id, "pending", method="offline") for q in queries]
+    pending = [Resolution(q.paper_id, "pending", method="offline", error=why) for q in queries]
     with warehouse.write() as con:
         _upsert_outcomes(con, [_outcome_row(r, checked_at) for r in pending])
     report.add(pending)
@@ -278,6 +317,8 @@ def _fetch_missing_records(
     warehouse: Warehouse, client: ArxivClient, report: EnrichmentReport
 ) -> None:
     """Records for IDs matched without a search (stated by the source)."""
+    if client.session.down:
+        return  # asked again next run
     with warehouse.connect(read_only=True) as con:
         missing = [row[0] for row in con.execute(_MISSING_RECORDS_SQL).fetchall()]
     if not missing:
@@ -299,14 +340,18 @@ def resolve_clusters(
     recheck_days: int,
     offline: bool,
     on_progress: Callable[[EnrichmentReport], None] | None = None,
+    max_run_s: float = float("inf"),
 ) -> EnrichmentReport:
     """Resolves clusters without a final outcome and stores arXiv's records. Request
-    failures are recorded as `error`, never raised."""
+    failures are recorded as `error`, never raised; an unreachable arXiv or the end of
+    `max_run_s` leaves the rest `pending` with the reason. `on_progress` hears how it
+    goes at most every PROGRESS_EVERY_S seconds."""
     report = EnrichmentReport(offline=offline)
     queries = _to_resolve(warehouse, recheck_days, _now(), report)
     if offline:
         _mark_pending(warehouse, queries, report)
     else:
-        _resolve(warehouse, client, queries, report, on_progress)
+        client.session.forget_failures()
+        _resolve(warehouse, client, queries, report, _Progress(report, on_progress), max_run_s)
         _fetch_missing_records(warehouse, client, report)
     return report

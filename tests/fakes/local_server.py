@@ -32,6 +32,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     content_type: str = "text/plain; charset=utf-8"
     delay_s: float = 0.0
+    trickle_s: float = 0.0  # wait between bytes of the body: a server that trickles
 
 
 Handler = Callable[[Request], Reply]
@@ -109,7 +110,12 @@ class LocalServer:
                     for name, value in reply.headers.items():
                         self.send_header(name, value)
                     self.end_headers()
-                    self.wfile.write(body)
+                    if not reply.trickle_s:
+                        self.wfile.write(body)
+                    for index in range(len(body) if reply.trickle_s else 0):
+                        self.wfile.write(body[index : index + 1])
+                        self.wfile.flush()
+                        time.sleep(reply.trickle_s)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (e.g. its timeout), as real clients do
 
