@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -191,14 +192,15 @@ class PoliteSession:
                 stream=True,
             )
             complete = self._read_within_deadline(response, started)
-        except requests.Timeout:
+        except (requests.Timeout, urllib3.exceptions.TimeoutError):
             return self._no_answer(url, f"timed out after {self.timeout_s:g} s"), None
         except requests.ConnectionError as exc:
             if cause := _unreachable(exc):
                 return self._no_answer(url, cause), None
             return f"connection error: {type(exc).__name__}", None
-        except requests.RequestException as exc:
-            # A body cut off mid-answer (ChunkedEncodingError) and the like: transient.
+        except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
+            # A body cut off mid-answer (IncompleteRead, ChunkedEncodingError) and the
+            # like: transient.
             return f"broken answer: {type(exc).__name__}", None
         if not complete:
             return self._no_answer(url, f"no whole answer within {self.deadline_s:g} s"), None

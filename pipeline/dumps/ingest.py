@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -184,7 +186,7 @@ def _parsed_fields(
 
 def _head(data: bytes) -> str:
     """The opening of a text file, to recognise it by."""
-    return excerpt(visible(data[:120].decode("utf-8", errors="replace")))
+    return visible(data[:120].decode("utf-8", errors="backslashreplace"))
 
 
 def _known(con: Connection) -> tuple[set[str], set[tuple[str, str]]]:
@@ -246,6 +248,18 @@ def _sha256_of(path: Path) -> str:
         return hashlib.file_digest(file, "sha256").hexdigest()
 
 
+def _exit_with_parent(parent: int) -> None:
+    """Run in each worker: it ends as soon as the process that started it is gone (killed
+    with -9, it cannot stop its workers), rather than idle on with its memory."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 def _loaded_files(jobs: list[_Job], workers: int) -> Iterator[_Loaded | None]:
     """The jobs' results in job order. Reading is CPU-bound Python, so a large intake is
     spread over worker processes while this process writes; a small one (an incremental
@@ -255,7 +269,12 @@ def _loaded_files(jobs: list[_Job], workers: int) -> Iterator[_Loaded | None]:
         yield from map(_load, jobs)
         return
     # Spawned, not forked: a fork would copy this process's DuckDB and polars threads.
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+    with ProcessPoolExecutor(
+        workers,
+        mp_context=get_context("spawn"),
+        initializer=_exit_with_parent,
+        initargs=(os.getpid(),),
+    ) as pool:
         window: deque[Future[_Loaded | None]] = deque()
         for job in jobs:
             window.append(pool.submit(_load, job))

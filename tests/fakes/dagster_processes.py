@@ -126,7 +126,9 @@ class DagsterDeployment:
 
     @property
     def warehouse(self) -> Path:
-        return self.root / "warehouse" / "papers.duckdb"
+        path = self.root / "warehouse" / "papers.duckdb"
+        path.parent.mkdir(parents=True, exist_ok=True)  # a refresh refuses a missing folder
+        return path
 
     @property
     def url(self) -> str:

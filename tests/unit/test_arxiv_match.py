@@ -364,8 +364,9 @@ def test_requests_across_all_stages_keep_the_interval(fake: FakeArxiv) -> None:
     assert {r.param("search_query").count(" AND ") > 0 for r in fake.requests} == {True, False}
     times = [r.at for r in fake.requests]
     gaps = [b - a for a, b in itertools.pairwise(times)]
-    # Timestamps are taken on arrival at the server, so allow a little network jitter.
-    assert len(gaps) >= 6 and min(gaps) >= interval - 0.015
+    # Timestamps are taken on arrival at the server, so allow some jitter (a loaded
+    # machine delays an arrival by a few tens of milliseconds).
+    assert len(gaps) >= 6 and min(gaps) >= interval - 0.04
 
 
 def test_thirty_titles_take_a_handful_of_requests(local_server: LocalServer) -> None:
