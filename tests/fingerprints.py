@@ -23,8 +23,11 @@ def _value(value: object, today: date) -> object:
     return "TODAY" if value == today else value
 
 
-def fingerprint(warehouse: Path, today: date | None = None) -> dict[str, dict[str, object]]:
-    """`schema.table` -> {rows, sha256} for every table and view of the warehouse."""
+def fingerprint(
+    warehouse: Path, today: date | None = None, skip: frozenset[str] = frozenset()
+) -> dict[str, dict[str, object]]:
+    """`schema.table` -> {rows, sha256} for every table and view of the warehouse, less
+    the `schema.table.column`s in `skip`."""
     today = today or date.today()
     out: dict[str, dict[str, object]] = {}
     with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -35,7 +38,8 @@ def fingerprint(warehouse: Path, today: date | None = None) -> dict[str, dict[st
         ).fetchall()
         by_table: dict[tuple[str, str], list[str]] = {}
         for schema, table, column in columns:
-            if column in VOLATILE_COLUMNS or (schema, table, column) in VOLATILE:
+            volatile = column in VOLATILE_COLUMNS or (schema, table, column) in VOLATILE
+            if volatile or f"{schema}.{table}.{column}" in skip:
                 continue
             by_table.setdefault((schema, table), []).append(column)
         for (schema, table), names in sorted(by_table.items()):

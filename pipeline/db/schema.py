@@ -151,7 +151,13 @@ TABLES: tuple[Table, ...] = (
                 "How snapshot_date was found, or why it is unknown.",
             ),
             _c("ingested_at", "TIMESTAMP", "When the file was loaded (UTC).", not_null=True),
-            _c("status", "VARCHAR", "loaded or quarantined.", not_null=True),
+            _c(
+                "status",
+                "VARCHAR",
+                "loaded, quarantined, or superseded (an incomplete save of a file that "
+                "arrived complete later: its listings are withdrawn).",
+                not_null=True,
+            ),
             _c("error", "VARCHAR", "Why the file was quarantined."),
             _c("listing_count", "INTEGER", "Entries loaded from the file.", not_null=True),
             _c("reject_count", "INTEGER", "Rows of raw.rejects for the file.", not_null=True),
@@ -159,6 +165,12 @@ TABLES: tuple[Table, ...] = (
             _c("archive_path", "VARCHAR", "Its read-only copy in the raw archive.", not_null=True),
             _c("source_url", "VARCHAR", "URL it was fetched from (fetched files only)."),
             _c("fetched_at", "TIMESTAMP", "When it was fetched (fetched files only)."),
+            _c(
+                "head_sha256",
+                "VARCHAR",
+                "SHA-256 of the first 512 bytes: files sharing it may be one save and its end.",
+            ),
+            _c("superseded_by", "VARCHAR", "The complete save that superseded this file."),
         ),
         key=("file_sha256",),
         primary_key=True,
@@ -381,7 +393,8 @@ TABLES: tuple[Table, ...] = (
     Table(
         "marts.listing_observations",
         Step.MARTS,
-        "Every observation of a listing, appended once and never updated: the history.",
+        "Every observation of a listing, appended once and never updated: the history "
+        "(an incomplete save's are withdrawn when its complete save arrives).",
         (
             _SHA,
             _POSITION,
@@ -504,9 +517,18 @@ def tables_of(step: Step) -> tuple[Table, ...]:
 
 
 def schema_sql() -> str:
-    """The DDL of every schema and table (views are created by the marts step)."""
+    """The DDL of every schema and table (views are created by the marts step). A column
+    declared after a warehouse was created is added to it (nullable ones, which is what
+    new columns are), so an existing warehouse takes a new release without a migration."""
     schemas = [f"CREATE SCHEMA IF NOT EXISTS {s};" for s in SCHEMAS]
-    return "\n".join(schemas + [t.ddl() for t in TABLES if not t.view])
+    added = [
+        f"ALTER TABLE {t.name} ADD COLUMN IF NOT EXISTS {c.name} {c.type};"
+        for t in TABLES
+        if not t.view
+        for c in t.columns
+        if not c.not_null
+    ]
+    return "\n".join(schemas + [t.ddl() for t in TABLES if not t.view] + added)
 
 
 _POLARS_TYPES: dict[str, pl.DataType] = {

@@ -67,6 +67,8 @@ class IngestReport:
     # Files not read at all, with why: unreadable (permissions), or links out of the
     # landing folder. Nothing of them is stored; they stay in the landing folder.
     skipped: dict[str, str] = field(default_factory=dict)
+    # Incomplete saves withdrawn for their complete save: (partial, complete) hashes.
+    superseded: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def listings(self) -> int:
@@ -79,6 +81,49 @@ class IngestReport:
     @property
     def quarantined(self) -> int:
         return sum(f.status == "quarantined" for f in self.files)
+
+
+# Saves of one file share their first bytes, and 512 of them (a page's header and first
+# entry) tell saves of different pages apart; a save shorter than that is not compared.
+HEAD_BYTES = 512
+
+# Pairs of loaded files, one a new one, that begin alike: the shorter may be an
+# incomplete save of the longer (a download saved half-way, completed later).
+_PREFIX_CANDIDATES_SQL = """
+SELECT a.file_sha256, a.archive_path, b.file_sha256, b.archive_path
+FROM raw.dump_files a
+JOIN raw.dump_files b ON a.head_sha256 = b.head_sha256 AND a.byte_size < b.byte_size
+WHERE a.status = 'loaded' AND b.status = 'loaded'
+  AND (a.file_sha256 IN (SELECT sha FROM new_files) OR b.file_sha256 IN (SELECT sha FROM new_files))
+ORDER BY 1, 3
+"""
+
+
+def supersede_partial_saves(con: Connection, new: list[str]) -> list[tuple[str, str]]:
+    """Withdraws the listings of every loaded file whose bytes are the beginning of
+    another loaded file's: an incomplete save would otherwise count its papers twice and
+    keep its cut-off last entry. The file stays recorded (`superseded`) and archived.
+    Compared by content, not name, so a rebuild from the archive does the same."""
+    frame = pl.DataFrame({"sha": new}, schema={"sha": pl.String})
+    with registered(con, new_files=frame):
+        candidates = con.execute(_PREFIX_CANDIDATES_SQL).fetchall()
+    superseded: list[tuple[str, str]] = []
+    for short, short_path, long, long_path in candidates:
+        if short in {s for s, _ in superseded}:
+            continue
+        beginning = Path(short_path).read_bytes()
+        with Path(long_path).open("rb") as whole:
+            if whole.read(len(beginning)) != beginning:
+                continue
+        superseded.append((short, long))
+        con.execute(
+            """UPDATE raw.dump_files SET status = 'superseded', superseded_by = ?,
+                   error = 'an incomplete save: the file ' || ? || ' begins with it'
+               WHERE file_sha256 = ?""",
+            [long, long, short],
+        )
+        con.execute("DELETE FROM raw.listings WHERE file_sha256 = ?", [short])
+    return superseded
 
 
 def _write_once(target: Path, data: bytes) -> None:
@@ -116,10 +161,11 @@ class _Loaded:
     rejects: list[Reject]
 
 
-def _file_row(path: Path, sha: str, size: int, archive: Path) -> dict[str, object]:
+def _file_row(path: Path, sha: str, size: int, archive: Path, head: bytes) -> dict[str, object]:
     sidecar = read_sidecar(path, sha) or {}
     return {
         "file_sha256": sha,
+        "head_sha256": hashlib.sha256(head[:HEAD_BYTES]).hexdigest(),
         "file_name": visible(path.name),
         "ingested_at": datetime.now(UTC).replace(tzinfo=None),
         "byte_size": size,
@@ -139,7 +185,7 @@ def _quarantined(row: dict[str, object], reason: str, shown: str) -> _Loaded:
 
 
 def _read(path: Path, data: bytes, sha: str, archive: Path, job: _Job) -> _Loaded:
-    row = _file_row(path, sha, len(data), archive)
+    row = _file_row(path, sha, len(data), archive, data)
     hint = row.pop("snapshot_hint")
     try:
         parsed = read_raw_file(data, hint, job.today, job.limits)  # type: ignore[arg-type]
@@ -236,7 +282,8 @@ def _too_large(job: _Job) -> _Loaded | None:
             os.replace(temp, target)
         finally:
             temp.unlink(missing_ok=True)
-    row = _file_row(job.path, job.sha256, job.size, target)
+    with target.open("rb") as head:
+        row = _file_row(job.path, job.sha256, job.size, target, head.read(HEAD_BYTES))
     row.pop("snapshot_hint")
     limit = job.limits.max_bytes / 1024**2
     reason = f"too large to read: {job.size / 1024**2:,.0f} MB, over PAPERS_MAX_FILE_MB ({limit:g})"
@@ -396,6 +443,7 @@ def ingest_landing(
         with transaction(con):
             for batch in _batches(loaded()):
                 _write_batch(con, batch)
+            report.superseded = supersede_partial_saves(con, [f.file_sha256 for f in report.files])
             if new_names:
                 con.executemany(
                     "INSERT INTO raw.file_names VALUES (?, ?, now()::TIMESTAMP)", new_names

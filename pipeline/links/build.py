@@ -93,7 +93,17 @@ def extract_links(con: Connection) -> int:
     return listings.height
 
 
+_WITHDRAWN_SQL = """
+DELETE FROM internal.listing_repos
+WHERE file_sha256 IN (SELECT file_sha256 FROM raw.dump_files WHERE status = 'superseded');
+DELETE FROM internal.listing_links
+WHERE file_sha256 IN (SELECT file_sha256 FROM raw.dump_files WHERE status = 'superseded');
+"""
+
+
 def rebuild_links(con: Connection) -> None:
-    """Recomputes the per-paper tables from the per-listing ones and arXiv's repos."""
+    """Recomputes the per-paper tables from the per-listing ones and arXiv's repos,
+    after dropping the per-listing rows of files whose listings were withdrawn."""
+    con.execute(_WITHDRAWN_SQL)
     con.execute(PAPER_REPOS_SQL)
     con.execute(PAPER_LINKS_SQL)

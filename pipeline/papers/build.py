@@ -88,7 +88,16 @@ WHERE old_id IS NOT NULL AND old_id NOT IN (SELECT paper_id FROM key_papers)
 GROUP BY old_id
 """
 
+# Lineage of listings the raw step withdrew (an incomplete save superseded by its
+# complete one): their papers lose them.
+_WITHDRAWN_SQL = """
+CREATE OR REPLACE TEMP TABLE withdrawn AS
+SELECT pl.* FROM core.paper_listings pl ANTI JOIN raw.listings l USING (file_sha256, position)
+"""
+
 _MAP_LISTINGS_SQL = """
+DELETE FROM core.paper_listings pl USING withdrawn w
+WHERE pl.file_sha256 = w.file_sha256 AND pl.position = w.position;
 DELETE FROM core.paper_listings pl USING remapped r
 WHERE pl.file_sha256 = r.file_sha256 AND pl.position = r.position;
 INSERT INTO core.paper_listings
@@ -127,6 +136,7 @@ SELECT new_id FROM changed_keys
 UNION SELECT old_id FROM changed_keys WHERE old_id IS NOT NULL
 UNION SELECT paper_id FROM remapped
 UNION SELECT paper_id FROM match_changes
+UNION SELECT paper_id FROM withdrawn
 """
 
 
@@ -167,14 +177,14 @@ JOIN raw.listings l ON l.file_sha256 = s.first_file AND l.position = s.first_pos
 LEFT JOIN core.arxiv_matches m ON m.paper_id = s.paper_id AND m.status = 'matched'
 """
 
-_TEMP_TABLES = ("key_papers", "changed_keys", "remapped", "retired", "paper_matches")
+_TEMP_TABLES = ("key_papers", "changed_keys", "remapped", "retired", "paper_matches", "withdrawn")
 
 
 def build_papers(con: Connection) -> PapersReport:
     """Maps listings to papers where their key's paper changed or they are new, records
     retired ids, folds arXiv outcomes per paper and recomputes the papers touched. Runs
     inside the caller's transaction."""
-    for sql in (_KEY_PAPERS_SQL, _CHANGED_KEYS_SQL, _REMAPPED_SQL, _RETIRED_SQL):
+    for sql in (_KEY_PAPERS_SQL, _CHANGED_KEYS_SQL, _REMAPPED_SQL, _RETIRED_SQL, _WITHDRAWN_SQL):
         con.execute(sql)
     con.execute(_MAP_LISTINGS_SQL)
     con.execute(_MATCHES_SQL)

@@ -146,8 +146,13 @@ def _loaded_titles(landed: Landed) -> list[object]:
     return [t for (t,) in rows]
 
 
+# The cut-off files below are saves of another day's page (`OTHER_DAY`): cut-off saves of
+# the good file itself would be withdrawn in its favour (tests/integration/test_partial_saves.py).
+OTHER_DAY = "Jun 2"
+
+
 def test_file_cut_off_after_a_title(land) -> None:
-    lines = [*blocks(), "", "Half a Title That Lost Its Abstract"]
+    lines = [*blocks(page_date=OTHER_DAY), "", "Half a Title That Lost Its Abstract"]
     landed = land("cut.txt", "\n".join(lines).encode())
     assert landed.bad("status, error, listing_count") == ("loaded", None, len(ENTRIES))
     assert _loaded_titles(landed) == GOOD_TITLES
@@ -160,7 +165,7 @@ def test_file_cut_off_after_a_title(land) -> None:
 def test_file_cut_off_inside_a_metadata_block(land) -> None:
     """The last entry's block stops after `·`: its date is lost, so the entry is rejected
     rather than loaded as if it had none; the entries before it load."""
-    lines = blocks()
+    lines = blocks(page_date=OTHER_DAY)
     assert lines[-3:] == ["  • 12 authors", "·", "Apr 9"]
     landed = land("cut_meta.txt", "\n".join(lines[:-1]).encode())
     assert _loaded_titles(landed) == GOOD_TITLES[:-1]
@@ -172,7 +177,7 @@ def test_file_cut_off_inside_a_metadata_block(land) -> None:
 
 
 def test_file_cut_off_after_the_author_count(land) -> None:
-    lines = blocks()
+    lines = blocks(page_date=OTHER_DAY)
     landed = land("cut_authors.txt", "\n".join(lines[:-2]).encode())
     assert _loaded_titles(landed) == GOOD_TITLES[:-1]
     [(position, reason, _)] = _rejects(landed)

@@ -2,6 +2,12 @@
 -- Views over core tables and the insert-only observation history. Descriptions of every
 -- table and column are declared in pipeline/db/schema.py and applied with COMMENT ON.
 
+-- An incomplete save superseded by its complete one (raw.dump_files.status) withdraws
+-- its observations: the complete save holds the same ones, and counting both would
+-- double them. This is the one correction the history takes.
+DELETE FROM marts.listing_observations
+WHERE file_sha256 IN (SELECT file_sha256 FROM raw.dump_files WHERE status = 'superseded');
+
 -- New listings join the history (marts.listing_observations, declared with the other
 -- tables in pipeline/db/schema.py): appended once, never updated, so it survives any later
 -- rebuild of the core tables.
