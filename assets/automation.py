@@ -20,19 +20,14 @@ from dagster import (
     sensor,
 )
 
-from assets.executor import reaping_in_process_executor
 from assets.resources import LOAD_SETTINGS, PipelineSettings
 from pipeline.db.schema import SCHEMAS
 from pipeline.landing import fingerprint_landing
 
-# In one process: the steps share one DuckDB file and run one after another anyway, and
-# a process per step would cost more in start-up than the seeds take to load. The
-# executor also frees the writer slots of runs that were killed (assets/executor.py).
 refresh_job = define_asset_job(
     name="refresh",
     selection=AssetSelection.groups(*SCHEMAS),
     description="Loads every new raw file in the landing folder and everything downstream.",
-    executor_def=reaping_in_process_executor,
 )
 
 

@@ -384,6 +384,7 @@ def work_directory(path: Path | None, keep: bool) -> Iterator[Path]:
 
 
 def settings_for(root: Path) -> Settings:
+    (root / "warehouse").mkdir(parents=True, exist_ok=True)  # a refresh needs the folder
     return Settings.from_env(
         {
             "PAPERS_LANDING_DIR": str(root / "landing"),

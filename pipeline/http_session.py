@@ -100,7 +100,7 @@ class PoliteSession:
     max_retries: int = 5
     backoff_base_s: float = 2.0
     max_backoff_s: float = 120.0
-    deadline_s: float = 60.0
+    deadline_s: float = 30.0
     unreachable_after: int = 3
     offline: bool = False
     sleep: Callable[[float], None] = time.sleep

@@ -98,7 +98,7 @@ class Settings:
     http_timeout_s: float = 30.0
     http_max_retries: int = 5
     sensor_interval_s: int = 30
-    http_deadline_s: float = 60.0
+    http_deadline_s: float = 30.0
     service_failures: int = 3
     arxiv_max_run_s: float = 1800.0
     ingest_workers: int = 0  # 0: one per CPU
