@@ -22,7 +22,9 @@ from dagster import (
 
 from assets.resources import LOAD_SETTINGS, PipelineSettings
 from pipeline.db.schema import SCHEMAS
+from pipeline.dumps.ingest import loaded_already
 from pipeline.landing import fingerprint_landing
+from pipeline.settings import Settings
 
 refresh_job = define_asset_job(
     name="refresh",
@@ -51,14 +53,28 @@ def daily_refresh(context: ScheduleEvaluationContext) -> RunRequest:
 def landing_sensor(
     context: SensorEvaluationContext, pipeline_settings: PipelineSettings
 ) -> RunRequest | SkipReason:
-    seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
-    current = fingerprint_landing(pipeline_settings.resolve().landing_dir)
+    settings = pipeline_settings.resolve()
+    current = fingerprint_landing(settings.landing_dir)
+    seen: dict[str, str] = (
+        json.loads(context.cursor) if context.cursor else _loaded(settings, current)
+    )
     new = sorted(path for path, print_ in current.items() if seen.get(path) != print_)
     if not new:
+        if not context.cursor:  # the first look: remember, so as not to hash all again
+            context.update_cursor(json.dumps(current, sort_keys=True))
+            return SkipReason(f"all {len(current)} file(s) in the landing folder are loaded")
         return SkipReason("no new or changed files in the landing folder")
     context.update_cursor(json.dumps(current, sort_keys=True))
     run_key = landing_run_key({path: current[path] for path in new})
     return RunRequest(run_key=run_key, tags={"papers/new_files": str(len(new))})
+
+
+def _loaded(settings: Settings, current: dict[str, str]) -> dict[str, str]:
+    """On the sensor's first look (an empty cursor), the files already in the warehouse
+    count as seen: switching the sensor on must not start a refresh for them."""
+    loaded = loaded_already(settings.landing_dir, settings.warehouse)
+    names = {str(path.relative_to(settings.landing_dir)) for path in loaded}
+    return {name: print_ for name, print_ in current.items() if name in names}
 
 
 def landing_run_key(new_files: dict[str, str]) -> str:

@@ -54,7 +54,12 @@ def _ingest_metadata(report: IngestReport) -> dict[str, object]:
 
 @multi_asset(
     name="raw_files",
-    specs=step_specs(Step.RAW_FILES, reads=(), kinds={"polars"}),
+    # Fed by the landing folder, which the Hugging Face fetches write to.
+    specs=step_specs(
+        Step.RAW_FILES,
+        reads=["landing.hf_daily_papers", "landing.hf_search_results"],
+        kinds={"polars"},
+    ),
     pool=WRITER_POOL,
 )
 def raw_files(

@@ -1,25 +1,52 @@
 """Query the warehouse from the command line, read-only, without a DuckDB install.
 
-python -m pipeline.query                      # table counts and where the file is
-python -m pipeline.query "SELECT ..."         # any SQL
-python -m pipeline.query warehouse/queries/newest_papers_with_code.sql
+    python -m pipeline.query                       # row counts and where the file is
+    python -m pipeline.query "SELECT ..."          # any SQL
+    python -m pipeline.query warehouse/queries/newest_papers_with_code.sql
+    python -m pipeline.query --csv FILE_OR_SQL     # or --json; --max-rows N
+
+It reads the read copy when there is one (never locked by a refresh), else the
+warehouse. Exit codes: 0 answered, 1 no warehouse yet, 2 a bad query or argument.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
+import duckdb
 import polars as pl
 
 from pipeline.db.connection import Warehouse, table_counts
 from pipeline.db.schema import PUBLIC_TABLES
-from pipeline.settings import Settings
+from pipeline.settings import Settings, SettingsError
+
+NO_WAREHOUSE, BAD_QUERY = 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m pipeline.query",
+        description="Query the papers warehouse, read-only. Without a query, print the "
+        "row count of every table.",
+    )
+    parser.add_argument("query", nargs="?", help="SQL, or the path of a .sql file")
+    shape = parser.add_mutually_exclusive_group()
+    shape.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+    shape.add_argument("--json", action="store_true", help="print JSON (one object a row)")
+    parser.add_argument(
+        "--max-rows", type=int, default=50, help="rows to print at most (default 50; 0: all)"
+    )
+    return parser
 
 
 def _sql(argument: str) -> str:
-    path = Path(argument)
-    if path.suffix == ".sql" and path.is_file():
+    """The query: a `.sql` file's text (which must exist), or the argument itself."""
+    if argument.strip().lower().endswith(".sql"):
+        path = Path(argument)
+        if not path.is_file():
+            raise FileNotFoundError(f"no query file {argument}")
         return path.read_text(encoding="utf-8")
     return argument
 
@@ -32,20 +59,43 @@ def summary(warehouse: Warehouse) -> str:
     return "\n".join(lines)
 
 
+def _print(frame: pl.DataFrame, args: argparse.Namespace) -> None:
+    shown = frame if args.max_rows <= 0 else frame.head(args.max_rows)
+    if args.csv:
+        sys.stdout.write(shown.write_csv())
+    elif args.json:
+        sys.stdout.write(shown.write_ndjson())
+    else:
+        with pl.Config(tbl_rows=shown.height, fmt_str_lengths=200, tbl_width_chars=200):
+            print(shown)
+    if shown.height < frame.height:
+        print(f"({frame.height - shown.height} more rows; --max-rows 0 shows all)", file=sys.stderr)
+
+
 def main(argv: list[str]) -> int:
-    settings = Settings.from_env()
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return BAD_QUERY
     readable = [p for p in (settings.read_copy_path, settings.warehouse_path) if p.exists()]
     if not readable:
         print(f"no warehouse at {settings.warehouse_path}: run refresh first", file=sys.stderr)
-        return 1
+        return NO_WAREHOUSE
     warehouse = Warehouse(readable[0], settings.duckdb_memory_limit)
-    if not argv:
+    if args.query is None:
         print(summary(warehouse))
         return 0
-    with warehouse.connect(read_only=True) as con:
-        frame = con.sql(_sql(argv[0])).pl()
-    with pl.Config(tbl_rows=50, fmt_str_lengths=60, tbl_width_chars=160):
-        print(frame)
+    try:
+        sql = _sql(args.query)
+        with warehouse.connect(read_only=True) as con:
+            relation = con.sql(sql)
+            frame = relation.pl() if relation is not None else pl.DataFrame()
+    except (OSError, duckdb.Error) as exc:
+        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return BAD_QUERY
+    _print(frame, args)
     return 0
 
 

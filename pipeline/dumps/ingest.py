@@ -9,6 +9,7 @@ whatever later happens to the landing folder.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -411,6 +412,21 @@ def _scan(
         known_names.add((sha, name))
         new.append((path, sha, size))
     return new, new_names
+
+
+def loaded_already(landing_dir: Path, warehouse: Warehouse) -> set[Path]:
+    """The landing files whose content the warehouse holds (none when it does not
+    exist yet). Hashes every file, so it is for a first look, not for every tick."""
+    if not warehouse.path.exists():
+        return set()
+    with warehouse.connect(read_only=True) as con:
+        known = {row[0] for row in con.execute("SELECT file_sha256 FROM raw.dump_files").fetchall()}
+    loaded = set()
+    for path in landing_files(landing_dir):
+        with contextlib.suppress(OSError):
+            if not outside_link(path, landing_dir) and _sha256_of(path) in known:
+                loaded.add(path)
+    return loaded
 
 
 def ingest_landing(

@@ -321,6 +321,19 @@ def _tick(root: Path, cursor: str | None) -> tuple[RunRequest | SkipReason, str 
     return landing_sensor(context), context.cursor
 
 
+def test_switching_the_sensor_on_over_loaded_files_requests_no_run(tmp_path: Path) -> None:
+    _land(tmp_path, _dumps())
+    assert _run_refresh(tmp_path).success
+    result, cursor = _tick(tmp_path, None)  # the sensor's very first tick
+    assert isinstance(result, SkipReason) and "are loaded" in str(result.skip_message)
+    assert set(json.loads(cursor or "{}")) == set(_dumps())
+    assert isinstance(_tick(tmp_path, cursor)[0], SkipReason)
+    extra = dump_text([Listing("A Paper That Arrived After the Sensor", abstract("late"))])
+    (tmp_path / "landing" / "late.txt").write_text(extra)
+    result, _ = _tick(tmp_path, cursor)
+    assert isinstance(result, RunRequest) and result.tags["papers/new_files"] == "1"
+
+
 def test_landing_sensor_requests_one_run_per_new_file(tmp_path: Path) -> None:
     (tmp_path / "landing").mkdir()
     result, cursor = _tick(tmp_path, None)
@@ -519,3 +532,15 @@ def test_refresh_waits_for_another_writer(tmp_path: Path) -> None:
         holder.wait(timeout=30)
     assert waited >= 0.5  # it really waited for the holder
     assert warehouse.rows("SELECT count(*) FROM core.papers") == [(1,)]
+
+
+def test_lineage_holds_every_table_and_the_landing_folder_feeds_raw() -> None:
+    graph = defs.resolve_asset_graph()
+    nodes = {_table(key): graph.get(key) for key in graph.get_all_asset_keys()}
+    assert set(TABLE) <= set(nodes)  # raw.file_names, core.paper_aliases, ... included
+    for name, node in nodes.items():
+        if name != "warehouse_read_copy":
+            assert node.group_name == name.split(".")[0], name  # key prefix = group
+    parents = {_table(k) for k in nodes["raw.listings"].parent_keys}
+    assert parents == {"landing.hf_daily_papers", "landing.hf_search_results"}
+    assert {_table(k) for k in nodes["core.papers"].parent_keys} >= {"internal.arxiv_outcomes"}
