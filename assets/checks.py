@@ -56,14 +56,25 @@ def _check(asset: AssetKey, rule: quality.Rule):
 def arxiv_outcomes_in_bounds(pipeline_settings: PipelineSettings) -> AssetCheckResult:
     with pipeline_settings.resolve().warehouse.connect(read_only=True) as con:
         shares = arxiv_outcome_shares(con)
-    checked = shares["checked"]
-    passed = checked == 0 or (
-        shares["matched"] >= MIN_MATCHED_SHARE and shares["error"] <= MAX_ERROR_SHARE
+    checked = int(shares["checked"])
+    matched, errors = shares["matched"], shares["error"]
+    passed = checked == 0 or (matched >= MIN_MATCHED_SHARE and errors <= MAX_ERROR_SHARE)
+    reason = (
+        "no paper was asked about yet (offline, or nothing new)"
+        if checked == 0
+        else f"of {checked} papers asked about, {matched:.0%} matched and {errors:.0%} "
+        f"ended in error (wanted: at least {MIN_MATCHED_SHARE:.0%} matched, at most "
+        f"{MAX_ERROR_SHARE:.0%} in error)"
     )
     return AssetCheckResult(
         passed=passed,
         severity=AssetCheckSeverity.WARN,
-        metadata={k: MetadataValue.float(float(v)) for k, v in shares.items()},
+        description=reason,
+        metadata={
+            "papers_checked": MetadataValue.int(checked),
+            "matched_share": MetadataValue.text(f"{matched:.1%}"),
+            "error_share": MetadataValue.text(f"{errors:.1%}"),
+        },
     )
 
 

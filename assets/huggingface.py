@@ -81,10 +81,11 @@ def hf_daily_papers(context: AssetExecutionContext, pipeline_settings: PipelineS
     try:
         saved = fetch_day(hf_client(settings), day, settings.landing_dir)
     except (*FETCH_ERRORS, OfflineError) as exc:
-        # The HTTP client already retried; the next scheduled run retries the day.
+        # The HTTP client already retried; the next scheduled run retries the day. An
+        # expected outcome, said once: no stack trace of the client's internals.
         raise Failure(
             f"daily papers for {day} could not be fetched: {exc}", allow_retries=False
-        ) from exc
+        ) from None
     yield MaterializeResult(asset_key=HF_DAILY, metadata=_files_metadata([p.name for p in saved]))
 
 
@@ -120,8 +121,16 @@ def hf_search_results(context: AssetExecutionContext, pipeline_settings: Pipelin
     )
 
 
-hf_daily_job = define_asset_job("hf_daily_fetch", selection=[HF_DAILY])
-hf_search_job = define_asset_job("hf_search_fetch", selection=[HF_SEARCH])
+hf_daily_job = define_asset_job(
+    "hf_daily_fetch",
+    selection=[HF_DAILY],
+    description="Fetches one day of Hugging Face daily papers into the landing folder.",
+)
+hf_search_job = define_asset_job(
+    "hf_search_fetch",
+    selection=[HF_SEARCH],
+    description="Fetches the topic searches of HF_SEARCH_QUERIES into the landing folder.",
+)
 
 
 @schedule(

@@ -80,7 +80,9 @@ def raw_files(
         context.log.warning(f"{name} changed while it was being read; left for the next run")
     for name, reason in report.skipped.items():
         context.log.warning(f"{name} was not read: {reason}")
-    yield from _results(settings, Step.RAW_FILES, _ingest_metadata(report))
+    # The settings in effect, which the resource's unset fields do not show (no token).
+    shown = {"settings": MetadataValue.json(settings.shown())}
+    yield from _results(settings, Step.RAW_FILES, _ingest_metadata(report) | shown)
 
 
 @multi_asset(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -109,6 +109,12 @@ class Settings:
     @property
     def warehouse(self) -> Warehouse:
         return Warehouse(self.warehouse_path, self.duckdb_memory_limit)
+
+    def shown(self) -> dict[str, str]:
+        """Every setting as a person reads it, for the UI and logs: the token only as
+        set or unset, never its value."""
+        shown = {f.name: str(getattr(self, f.name)) for f in fields(self) if f.repr}
+        return shown | {"github_token": "set" if self.github_token else "unset"}
 
     @property
     def read_limits(self) -> ReadLimits:

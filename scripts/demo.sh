@@ -18,12 +18,18 @@ echo "== running the refresh job on $PAPERS_LANDING_DIR"
   exit 1
 }
 echo "== done (log: .dagster_home/last_refresh.log)"
+echo "new in this run: $(grep -o '[0-9]* new file(s) of [0-9]* scanned[^|]*quarantined' .dagster_home/last_refresh.log | tail -1)"
 .venv/bin/python -m pipeline.query
+if [ "$PAPERS_OFFLINE" = "1" ]; then
+  echo "Ran offline (PAPERS_OFFLINE=1): arXiv was not asked, so core.arxiv_papers is empty and"
+  echo "papers whose source states no arXiv ID are 'pending' in core.arxiv_matches;"
+  echo "PAPERS_OFFLINE=0 ./scripts/demo.sh asks arXiv."
+fi
 cat <<MSG
 
 Query it:
   .venv/bin/python -m pipeline.query "SELECT title, listing_count FROM core.papers ORDER BY listing_count DESC LIMIT 5"
   .venv/bin/python -m pipeline.query warehouse/queries/newest_papers_with_code.sql
 or from Python: duckdb.connect("warehouse/papers_read.duckdb", read_only=True)  # never locked by a refresh
-The UI: DAGSTER_HOME=$DAGSTER_HOME .venv/bin/dagster dev -w workspace.yaml
+The UI: PAPERS_OFFLINE=$PAPERS_OFFLINE DAGSTER_HOME=$DAGSTER_HOME .venv/bin/dagster dev -w workspace.yaml
 MSG

@@ -739,3 +739,7 @@ def test_the_refresh_job_succeeds_when_arxiv_is_down(arxiv_env: FakeArxiv, tmp_p
     # The outcome check warns (it does not fail the run).
     checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
     assert not checks["arxiv_outcomes_in_bounds"].passed
+    # It says why, in words and rounded shares, not as bare floats.
+    evaluation = checks["arxiv_outcomes_in_bounds"]
+    assert evaluation.description.startswith("of 3 papers asked about, 0% matched and 100%")
+    assert evaluation.metadata["error_share"].value == "100.0%"

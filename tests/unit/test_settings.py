@@ -95,3 +95,10 @@ def test_a_missing_landing_folder_or_warehouse_folder_stops_the_refresh(tmp_path
     with pytest.raises(SettingsError, match="PAPERS_WAREHOUSE"):
         steps.refresh(missing_folder)
     assert not (tmp_path / "w.duckdb").exists() and not (tmp_path / "gone").exists()
+
+
+def test_the_settings_shown_never_hold_the_token() -> None:
+    token = "ghp_" + "x" * 36  # an obviously fake token
+    shown = Settings.from_env({"GITHUB_TOKEN": token, "PAPERS_OFFLINE": "1"}).shown()
+    assert shown["github_token"] == "set" and shown["offline"] == "True"
+    assert token not in repr(shown) and "landing_dir" in shown and "warehouse_path" in shown
