@@ -469,3 +469,18 @@ query SensorTicks($sensorSelector: SensorSelector!, $limit: Int) {
   }
 }
 """
+
+
+def cli_env(root: Path) -> dict[str, str]:
+    """The environment of a `dagster job execute` on a warehouse in `root`, offline, with a
+    DAGSTER_HOME of its own there."""
+    home = root / "dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    return os.environ | {
+        "PAPERS_LANDING_DIR": str(root / "landing"),
+        "PAPERS_WAREHOUSE": str(root / "papers.duckdb"),
+        "PAPERS_RAW_ARCHIVE": str(root / "archive"),
+        "PAPERS_READ_COPY": str(root / "papers_read.duckdb"),
+        "DAGSTER_HOME": str(home),
+        "PAPERS_OFFLINE": "1",
+    }

@@ -38,6 +38,7 @@ from pipeline.db import quality
 from pipeline.db.connection import Warehouse
 from pipeline.db.schema import TABLE, Step, tables_of
 from tests.builders import Listing, TempWarehouse, abstract, dump_text
+from tests.fakes.dagster_processes import cli_env
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CORE_ASSET_TABLES = {
@@ -416,25 +417,12 @@ def _dagster_command() -> list[str]:
     return [sys.executable, "-m", "dagster"]
 
 
-def _cli_env(root: Path) -> dict[str, str]:
-    home = root / "dagster_home"
-    home.mkdir(parents=True, exist_ok=True)
-    return os.environ | {
-        "PAPERS_LANDING_DIR": str(root / "landing"),
-        "PAPERS_WAREHOUSE": str(root / "papers.duckdb"),
-        "PAPERS_RAW_ARCHIVE": str(root / "archive"),
-        "PAPERS_READ_COPY": str(root / "papers_read.duckdb"),
-        "DAGSTER_HOME": str(home),
-        "PAPERS_OFFLINE": "1",
-    }
-
-
 def _start_refresh(root: Path, log: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
         return subprocess.Popen(
             [*_dagster_command(), "job", "execute", "-m", "assets.definitions", "-j", "refresh"],
             cwd=PROJECT_ROOT,
-            env=_cli_env(root),
+            env=cli_env(root),
             stdout=out,
             stderr=subprocess.STDOUT,
         )
@@ -483,7 +471,7 @@ def _prepare_dagster_home(root: Path) -> None:
     same moment race (`table ... already exists`); a real DAGSTER_HOME persists, so only
     the first run on a new one could hit that.
     """
-    home = Path(_cli_env(root)["DAGSTER_HOME"])
+    home = Path(cli_env(root)["DAGSTER_HOME"])
     with DagsterInstance.from_config(str(home)) as instance:
         instance.get_runs(limit=1)
 

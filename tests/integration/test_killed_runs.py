@@ -9,7 +9,6 @@ process that spawned them is killed.
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import subprocess
@@ -24,30 +23,22 @@ from dagster import DagsterInstance, DagsterRunStatus
 
 from pipeline.settings import PROJECT_ROOT
 from tests.builders import Listing, abstract, dump_text
+from tests.fakes.dagster_processes import cli_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 POOL = "duckdb_writer"
 
 
 def _home(root: Path) -> Path:
-    home = root / "dagster_home"
-    home.mkdir(parents=True)
+    home = Path(cli_env(root)["DAGSTER_HOME"])
     shutil.copy(PROJECT_ROOT / ".dagster_home" / "dagster.yaml", home / "dagster.yaml")
     with DagsterInstance.from_config(str(home)) as instance:
         instance.get_runs(limit=1)  # the storage exists before two processes race for it
     return home
 
 
-def _env(root: Path, home: Path) -> dict[str, str]:
-    return os.environ | {
-        "PAPERS_LANDING_DIR": str(root / "landing"),
-        "PAPERS_WAREHOUSE": str(root / "papers.duckdb"),
-        "PAPERS_RAW_ARCHIVE": str(root / "archive"),
-        "PAPERS_READ_COPY": str(root / "papers_read.duckdb"),
-        "DAGSTER_HOME": str(home),
-        "PAPERS_OFFLINE": "1",
-        "PAPERS_INGEST_WORKERS": "1",
-    }
+def _env(root: Path) -> dict[str, str]:
+    return cli_env(root) | {"PAPERS_INGEST_WORKERS": "1"}
 
 
 def _land(root: Path, files: int, per_file: int) -> None:
@@ -63,13 +54,13 @@ def _land(root: Path, files: int, per_file: int) -> None:
         (landing / f"dump_{f}.txt").write_text(dump_text(listings))
 
 
-def _refresh(root: Path, home: Path, log: Path) -> subprocess.Popen[bytes]:
+def _refresh(root: Path, log: Path) -> subprocess.Popen[bytes]:
     dagster = Path(sys.executable).parent / "dagster"
     with log.open("wb") as out:
         return subprocess.Popen(
             [str(dagster), "job", "execute", "-m", "assets.definitions", "-j", "refresh"],
             cwd=PROJECT_ROOT,
-            env=_env(root, home),
+            env=_env(root),
             stdout=out,
             stderr=subprocess.STDOUT,
         )
@@ -98,7 +89,7 @@ def _runs(home: Path) -> dict[str, DagsterRunStatus]:
 def test_a_refresh_killed_holding_the_writer_slot_does_not_block_the_next(tmp_path: Path) -> None:
     home = _home(tmp_path)
     _land(tmp_path, files=40, per_file=400)  # the raw step takes a few seconds
-    first = _refresh(tmp_path, home, tmp_path / "first.log")
+    first = _refresh(tmp_path, tmp_path / "first.log")
     _wait_for(lambda: _claimed(home), 120, "the first refresh to hold the writer slot")
     (killed,) = _claimed(home)
     first.send_signal(signal.SIGKILL)
@@ -107,7 +98,7 @@ def test_a_refresh_killed_holding_the_writer_slot_does_not_block_the_next(tmp_pa
     assert _claimed(home) == [killed]
 
     started = time.monotonic()
-    second = _refresh(tmp_path, home, tmp_path / "second.log")
+    second = _refresh(tmp_path, tmp_path / "second.log")
     code = second.wait(timeout=180)
     log = (tmp_path / "second.log").read_text()
     assert code == 0, log[-3000:]
@@ -129,7 +120,7 @@ def test_a_waiting_refresh_says_what_it_waits_for_and_stops_on_sigterm(tmp_path:
         storage = instance.event_log_storage
         storage.initialize_concurrency_limit_to_default(POOL)
         assert storage.claim_concurrency_slot(POOL, "holder-run", "raw_files").is_claimed
-    waiting = _refresh(tmp_path, home, tmp_path / "waiting.log")
+    waiting = _refresh(tmp_path, tmp_path / "waiting.log")
     log = tmp_path / "waiting.log"
     _wait_for(lambda: "waits for a slot of pool duckdb_writer" in log.read_text(), 120, "the wait")
     assert "held by run holder-run (step raw_files)" in log.read_text()
