@@ -27,11 +27,28 @@ from pipeline.settings import Settings
 
 
 def _results(
-    settings: Settings, step: Step, run_metadata: dict[str, object]
+    context: AssetExecutionContext,
+    settings: Settings,
+    step: Step,
+    run_metadata: dict[str, object],
 ) -> Iterator[MaterializeResult]:
+    """A result for each of the step's tables the run selected. A step writes all its
+    tables in one transaction whatever was selected (they are computed together), so
+    the others are named in the log. A run that writes the warehouse without the read
+    copy (one step materialized on its own) republishes the copy itself, so readers
+    never see an older warehouse than the last write."""
+    selected = context.selected_asset_keys
+    also = [table_name(key) for key in step_keys(step) if key not in selected]
+    if also:
+        context.log.info(f"the {step} step also rewrote {', '.join(also)} (one transaction)")
     for key in step_keys(step):
-        metadata = table_metadata(settings.warehouse, table_name(key))
-        yield MaterializeResult(asset_key=key, metadata=metadata | run_metadata)
+        if key in selected:
+            metadata = table_metadata(settings.warehouse, table_name(key))
+            yield MaterializeResult(asset_key=key, metadata=metadata | run_metadata)
+    run_selection = context.run.asset_selection
+    if run_selection is not None and READ_COPY not in run_selection:
+        path = steps.publish_read_copy(settings)
+        context.log.info(f"read copy republished at {path}")
 
 
 def _ingest_metadata(report: IngestReport) -> dict[str, object]:
@@ -61,6 +78,7 @@ def _ingest_metadata(report: IngestReport) -> dict[str, object]:
         kinds={"polars"},
     ),
     pool=WRITER_POOL,
+    can_subset=True,
 )
 def raw_files(
     context: AssetExecutionContext, pipeline_settings: PipelineSettings
@@ -82,13 +100,14 @@ def raw_files(
         context.log.warning(f"{name} was not read: {reason}")
     # The settings in effect, which the resource's unset fields do not show (no token).
     shown = {"settings": MetadataValue.json(settings.shown())}
-    yield from _results(settings, Step.RAW_FILES, _ingest_metadata(report) | shown)
+    yield from _results(context, settings, Step.RAW_FILES, _ingest_metadata(report) | shown)
 
 
 @multi_asset(
     name="title_clusters",
     specs=step_specs(Step.TITLE_CLUSTERS, reads=["raw.listings"], kinds={"python"}),
     pool=WRITER_POOL,
+    can_subset=True,
 )
 def title_clusters(
     context: AssetExecutionContext, pipeline_settings: PipelineSettings
@@ -101,6 +120,7 @@ def title_clusters(
         f"{report.clusters_merged} cluster(s) merged"
     )
     yield from _results(
+        context,
         settings,
         Step.TITLE_CLUSTERS,
         {
@@ -133,6 +153,7 @@ def _arxiv_metadata(report: EnrichmentReport) -> dict[str, object]:
     # lock instead. Request failures are recorded per cluster and never raised; this
     # retries the rest (a warehouse lock held too long, a full disk) a little later.
     retry_policy=RetryPolicy(max_retries=2, delay=30, backoff=Backoff.EXPONENTIAL),
+    can_subset=True,
 )
 def arxiv_outcomes(
     context: AssetExecutionContext, pipeline_settings: PipelineSettings
@@ -152,7 +173,7 @@ def arxiv_outcomes(
     context.log.info(
         f"arXiv: {report.counts}, {report.requests} requests, {report.cache_hits} cached"
     )
-    yield from _results(settings, Step.ARXIV, _arxiv_metadata(report))
+    yield from _results(context, settings, Step.ARXIV, _arxiv_metadata(report))
 
 
 @multi_asset(
@@ -163,6 +184,7 @@ def arxiv_outcomes(
         kinds={"sql"},
     ),
     pool=WRITER_POOL,
+    can_subset=True,
 )
 def papers(
     context: AssetExecutionContext, pipeline_settings: PipelineSettings
@@ -176,6 +198,7 @@ def papers(
         f"recomputed, ids retired: {report.papers_retired or 'none'}"
     )
     yield from _results(
+        context,
         settings,
         Step.PAPERS,
         {
@@ -194,6 +217,7 @@ def papers(
         kinds={"polars"},
     ),
     pool=WRITER_POOL,
+    can_subset=True,
 )
 def links(
     context: AssetExecutionContext, pipeline_settings: PipelineSettings
@@ -202,7 +226,9 @@ def links(
     settings = pipeline_settings.resolve()
     scanned = steps.build_link_tables(settings)
     context.log.info(f"scanned {scanned} new listing(s) for links")
-    yield from _results(settings, Step.LINKS, {"listings_scanned": MetadataValue.int(scanned)})
+    yield from _results(
+        context, settings, Step.LINKS, {"listings_scanned": MetadataValue.int(scanned)}
+    )
 
 
 _MART_READS = [
@@ -220,6 +246,7 @@ _MART_READS = [
     name="marts",
     specs=step_specs(Step.MARTS, reads=_MART_READS, kinds={"sql"}),
     pool=WRITER_POOL,
+    can_subset=True,
 )
 def marts(
     context: AssetExecutionContext, pipeline_settings: PipelineSettings
@@ -228,7 +255,9 @@ def marts(
     settings = pipeline_settings.resolve()
     added = steps.build_mart_tables(settings)
     context.log.info(f"{added} new observation(s) in marts.listing_observations")
-    yield from _results(settings, Step.MARTS, {"observations_added": MetadataValue.int(added)})
+    yield from _results(
+        context, settings, Step.MARTS, {"observations_added": MetadataValue.int(added)}
+    )
 
 
 @asset(

@@ -8,6 +8,7 @@ all agree; a test or a launchpad run can override the paths as resource config.
 import os
 
 from dagster import ConfigurableResource
+from pydantic import Field
 
 from pipeline.settings import Settings
 
@@ -22,12 +23,20 @@ _ENV_OF_FIELD = {
 
 class PipelineSettings(ConfigurableResource):
     """Paths that may be set here; every other setting, and unset paths, come from the
-    environment."""
+    environment. The values in effect are shown on each `raw/*` materialization."""
 
-    landing_dir: str | None = None
-    warehouse: str | None = None
-    raw_archive: str | None = None
-    read_copy: str | None = None
+    landing_dir: str | None = Field(
+        default=None, description="Folder scanned for raw files. Unset: PAPERS_LANDING_DIR."
+    )
+    warehouse: str | None = Field(
+        default=None, description="The DuckDB warehouse file. Unset: PAPERS_WAREHOUSE."
+    )
+    raw_archive: str | None = Field(
+        default=None, description="Archive of every raw file. Unset: PAPERS_RAW_ARCHIVE."
+    )
+    read_copy: str | None = Field(
+        default=None, description="The copy readers open. Unset: PAPERS_READ_COPY."
+    )
 
     def resolve(self) -> Settings:
         """The environment's settings with this resource's paths standing in for their

@@ -182,9 +182,11 @@ def test_refresh_job_materializes_with_row_counts_and_previews(tmp_path: Path) -
     for table in CORE_ASSET_TABLES:
         metadata = materialized[table]
         assert metadata["dagster/row_count"].value == counts[table], table
-        preview = metadata["preview"].value
-        assert preview.startswith("| ") and preview.count("\n") >= 1, table
-    assert "paper_id" in materialized["core.papers"]["preview"].value
+        preview = metadata["preview"]  # a Dagster table, not markdown
+        assert len(preview.records) == min(counts[table], 20), table
+    papers = materialized["core.papers"]["preview"]
+    assert papers.schema.columns[0].name == "paper_id"
+    assert all(r.data["paper_id"].startswith("p") for r in papers.records)
     assert materialized["raw.dump_files"]["files_new"].value == 2
     evaluations = result.get_asset_check_evaluations()
     assert {(_table(e.asset_key), e.check_name) for e in evaluations} >= CHECKS
@@ -532,3 +534,32 @@ def test_lineage_holds_every_table_and_the_landing_folder_feeds_raw() -> None:
     parents = {_table(k) for k in nodes["raw.listings"].parent_keys}
     assert parents == {"landing.hf_daily_papers", "landing.hf_search_results"}
     assert {_table(k) for k in nodes["core.papers"].parent_keys} >= {"internal.arxiv_outcomes"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("selection", ["core/papers", "marts/trending"])
+def test_one_step_materializes_from_the_cli_and_republishes_the_read_copy(
+    tmp_path: Path, selection: str
+) -> None:
+    """`dagster asset materialize --select <one table>` runs that table's step (which
+    writes all its tables in one transaction) and republishes the copy readers open."""
+    _land(tmp_path, _dumps())
+    env = cli_env(tmp_path)
+    assert _start_refresh(tmp_path, tmp_path / "refresh.log").wait(timeout=120) == 0
+    read_copy = tmp_path / "papers_read.duckdb"
+    published = read_copy.stat().st_mtime_ns
+    command = [*_dagster_command(), "asset", "materialize", "-m", "assets.definitions"]
+    done = subprocess.run(
+        [*command, "--select", selection],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-3000:]
+    assert "RUN_SUCCESS" in output and "DagsterInvalidSubsetError" not in output
+    assert "also rewrote" in output and "read copy republished" in output
+    assert read_copy.stat().st_mtime_ns > published
+    _assert_consistent(tmp_path / "papers.duckdb", listings=12, papers=7)
