@@ -168,6 +168,7 @@ def test_resource_paths_follow_an_overridden_warehouse(tmp_path: Path) -> None:
 # --- the refresh job -------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_refresh_job_materializes_with_row_counts_and_previews(tmp_path: Path) -> None:
     _land(tmp_path, _dumps())
     result = _run_refresh(tmp_path)
@@ -292,6 +293,7 @@ def test_dagster_checks_fail_on_bad_data(built_warehouse: Path, tmp_path: Path) 
     assert "not a repo" in repo_examples.value
 
 
+@pytest.mark.slow
 def test_failing_blocking_check_stops_downstream_assets(tmp_path: Path) -> None:
     _land(tmp_path, _dumps())
     assert _run_refresh(tmp_path).success
@@ -324,6 +326,7 @@ def _tick(root: Path, cursor: str | None) -> tuple[RunRequest | SkipReason, str 
     return landing_sensor(context), context.cursor
 
 
+@pytest.mark.slow
 def test_switching_the_sensor_on_over_loaded_files_requests_no_run(tmp_path: Path) -> None:
     _land(tmp_path, _dumps())
     assert _run_refresh(tmp_path).success

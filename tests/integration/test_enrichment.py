@@ -705,6 +705,7 @@ def match_metadata(result: ExecuteInProcessResult) -> dict[str, object]:
     raise AssertionError("internal/arxiv_outcomes was not materialized")
 
 
+@pytest.mark.slow
 def test_the_refresh_job_resolves_papers_and_reports_counts(
     arxiv_env: FakeArxiv, tmp_path: Path
 ) -> None:
@@ -724,6 +725,7 @@ def test_the_refresh_job_resolves_papers_and_reports_counts(
     assert rows(settings, "SELECT count(*) FROM core.paper_repos WHERE source = 'arxiv'") == [(2,)]
 
 
+@pytest.mark.slow
 def test_the_refresh_job_succeeds_when_arxiv_is_down(arxiv_env: FakeArxiv, tmp_path: Path) -> None:
     arxiv_env.server.route(PATH, lambda _request: Reply(503, "Service Unavailable"))
     entries = [(SPARSE, ABS_SPARSE), (GLYPH, ABS_GLYPH), (TACTILE, ABS_TACTILE)]

@@ -165,6 +165,7 @@ def test_a_changed_page_structure_is_reported_by_name(
     assert "DailyPapers" in str(failure)
 
 
+@pytest.mark.slow
 def test_throttled_and_slow_answers_are_retried(fake: FakeHuggingFace, tmp_path: Path) -> None:
     fake.server.queue(
         "/api/daily_papers",
