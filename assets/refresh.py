@@ -61,6 +61,7 @@ def _ingest_metadata(report: IngestReport) -> dict[str, object]:
         "files_already_ingested": MetadataValue.int(report.already_ingested),
         "files_quarantined": MetadataValue.int(report.quarantined),
         "files_not_read": MetadataValue.int(len(report.skipped)),
+        "files_superseded": MetadataValue.int(len(report.superseded)),
         "listings_added": MetadataValue.int(report.listings),
         "rejects_added": MetadataValue.int(report.rejects),
         "new_files": MetadataValue.md(
@@ -98,6 +99,8 @@ def raw_files(
         context.log.warning(f"{name} changed while it was being read; left for the next run")
     for name, reason in report.skipped.items():
         context.log.warning(f"{name} was not read: {reason}")
+    for partial, complete in report.superseded:
+        context.log.info(f"{partial} was an incomplete save of {complete}: its listings withdrawn")
     # The settings in effect, which the resource's unset fields do not show (no token).
     shown = {"settings": MetadataValue.json(settings.shown())}
     yield from _results(context, settings, Step.RAW_FILES, _ingest_metadata(report) | shown)
