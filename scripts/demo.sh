@@ -12,7 +12,7 @@ export PAPERS_OFFLINE="${PAPERS_OFFLINE:-1}"
 mkdir -p "$DAGSTER_HOME" "$PAPERS_LANDING_DIR"
 cp -n warehouse/samples/* "$PAPERS_LANDING_DIR"/ 2>/dev/null || true
 echo "== running the refresh job on $PAPERS_LANDING_DIR"
-.venv/bin/dagster job execute -m assets.definitions -j refresh > .dagster_home/last_refresh.log 2>&1 || {
+.venv/bin/dg launch --job refresh > .dagster_home/last_refresh.log 2>&1 || {
   tail -40 .dagster_home/last_refresh.log
   echo "refresh failed; full log in .dagster_home/last_refresh.log" >&2
   exit 1
@@ -31,5 +31,5 @@ Query it:
   .venv/bin/python -m pipeline.query "SELECT title, listing_count FROM core.papers ORDER BY listing_count DESC LIMIT 5"
   .venv/bin/python -m pipeline.query warehouse/queries/newest_papers_with_code.sql
 or from Python: duckdb.connect("warehouse/papers_read.duckdb", read_only=True)  # never locked by a refresh
-The UI: PAPERS_OFFLINE=$PAPERS_OFFLINE DAGSTER_HOME=$DAGSTER_HOME .venv/bin/dagster dev -w workspace.yaml
+The UI: PAPERS_OFFLINE=$PAPERS_OFFLINE DAGSTER_HOME=$DAGSTER_HOME .venv/bin/dg dev
 MSG

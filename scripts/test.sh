@@ -5,5 +5,7 @@ source "$(dirname "$0")/bootstrap.sh"
 echo "== ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+echo "== dg check defs"
+PAPERS_OFFLINE=1 .venv/bin/dg check defs
 echo "== pytest"
 .venv/bin/pytest -q --durations=10 "$@"
