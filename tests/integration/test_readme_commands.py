@@ -65,9 +65,7 @@ COMMANDS: dict[str, Check] = {
     "PAPERS_OFFLINE=0 ./scripts/demo.sh": Check(output="core.arxiv_papers"),
     './scripts/test.sh -m "not slow"': Check("ci"),
     "PAPERS_LANDING_DIR=warehouse/raw_archive PAPERS_WAREHOUSE=warehouse/rebuilt.duckdb "
-    "PAPERS_RAW_ARCHIVE=/tmp/unused .venv/bin/dg launch --job refresh": Check(
-        output="RUN_SUCCESS"
-    ),
+    "PAPERS_RAW_ARCHIVE=/tmp/unused .venv/bin/dg launch --job refresh": Check(output="RUN_SUCCESS"),
     ".venv/bin/python -m pipeline.query warehouse/queries/rejected_and_why.sql": Check(
         output="reason"
     ),
@@ -253,7 +251,9 @@ def _location_served(process: subprocess.Popen[bytes]) -> bool:
     if process.poll() is not None:
         raise AssertionError(f"the UI exited with {process.returncode}")
     try:
-        response = requests.post(f"{DEV_URL}/graphql", json={"query": REPOSITORIES_QUERY}, timeout=5)
+        response = requests.post(
+            f"{DEV_URL}/graphql", json={"query": REPOSITORIES_QUERY}, timeout=5
+        )
         nodes = response.json()["data"]["repositoriesOrError"].get("nodes", [])
     except (requests.RequestException, ValueError, KeyError, TypeError):
         return False
