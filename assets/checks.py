@@ -13,10 +13,11 @@ from assets.metadata import markdown_table
 from assets.resources import PipelineSettings
 from assets.tables import asset_key
 from pipeline.db import quality
-from pipeline.db.quality import arxiv_outcome_shares
+from pipeline.db.quality import arxiv_outcome_shares, repo_status_shares
 
 MIN_MATCHED_SHARE = 0.3
 MAX_ERROR_SHARE = 0.1
+MAX_NOT_FOUND_SHARE = 0.2
 
 
 def _result(pipeline_settings: PipelineSettings, rule: quality.Rule) -> AssetCheckResult:
@@ -78,11 +79,40 @@ def arxiv_outcomes_in_bounds(pipeline_settings: PipelineSettings) -> AssetCheckR
     )
 
 
+@asset_check(
+    asset=asset_key("core.repos"),
+    name="repos_mostly_found",
+    description=f"warns when more than {MAX_NOT_FOUND_SHARE:.0%} of linked repositories "
+    "GitHub answered for do not exist (dead links)",
+)
+def repos_mostly_found(pipeline_settings: PipelineSettings) -> AssetCheckResult:
+    with pipeline_settings.resolve().warehouse.connect(read_only=True) as con:
+        shares = repo_status_shares(con)
+    checked, missing = int(shares["checked"]), shares["not_found"]
+    reason = (
+        "GitHub has not answered for any linked repository yet (offline, or nothing new)"
+        if checked == 0
+        else f"of {checked} repositories GitHub answered for, {missing:.0%} do not exist "
+        f"(wanted: at most {MAX_NOT_FOUND_SHARE:.0%})"
+    )
+    return AssetCheckResult(
+        passed=missing <= MAX_NOT_FOUND_SHARE,
+        severity=AssetCheckSeverity.WARN,
+        description=reason,
+        metadata={
+            "repos_answered": MetadataValue.int(checked),
+            "not_found_share": MetadataValue.text(f"{missing:.1%}"),
+        },
+    )
+
+
 ASSET_CHECKS = [
     _check(asset_key("core.papers"), quality.UNIQUE_PAPER_ID),
     _check(asset_key("core.papers"), quality.NO_EMPTY_TITLES),
     _check(asset_key("core.paper_listings"), quality.LISTINGS_MAPPED_ONCE),
     _check(asset_key("core.paper_listings"), quality.LISTINGS_HAVE_PAPERS),
     _check(asset_key("core.paper_repos"), quality.REPO_FORMAT),
+    _check(asset_key("core.repos"), quality.PAPER_REPOS_DESCRIBED),
     arxiv_outcomes_in_bounds,
+    repos_mostly_found,
 ]

@@ -23,7 +23,12 @@ from pipeline import steps
 from pipeline.arxiv.outcomes import EnrichmentReport
 from pipeline.db.schema import Step, tables_of
 from pipeline.dumps.ingest import IngestReport
+from pipeline.github.repos import ReposReport
 from pipeline.settings import Settings
+
+# The steps that wait on a service record its failures per item and never raise them;
+# this retries the rest (a warehouse lock held too long, a full disk) a little later.
+NETWORK_STEP_RETRY = RetryPolicy(max_retries=2, delay=30, backoff=Backoff.EXPONENTIAL)
 
 
 def _results(
@@ -153,9 +158,8 @@ def _arxiv_metadata(report: EnrichmentReport) -> dict[str, object]:
     specs=step_specs(Step.ARXIV, reads=["internal.title_keys", "raw.listings"], kinds={"python"}),
     # Not in the writer pool: it spends its time waiting on arXiv, and other runs' writers
     # (marts, the read copy) must not wait with it. Its short writes wait for DuckDB's
-    # lock instead. Request failures are recorded per cluster and never raised; this
-    # retries the rest (a warehouse lock held too long, a full disk) a little later.
-    retry_policy=RetryPolicy(max_retries=2, delay=30, backoff=Backoff.EXPONENTIAL),
+    # lock instead.
+    retry_policy=NETWORK_STEP_RETRY,
     can_subset=True,
 )
 def arxiv_outcomes(
@@ -234,6 +238,46 @@ def links(
     )
 
 
+def _repos_metadata(report: ReposReport) -> dict[str, object]:
+    metadata: dict[str, object] = {
+        f"repos_{status}": MetadataValue.int(count) for status, count in report.counts.items()
+    }
+    budget = report.budget_remaining
+    return metadata | {
+        "repos_newly_linked": MetadataValue.int(report.linked_new),
+        "repos_due": MetadataValue.int(report.due),
+        "repos_asked": MetadataValue.int(report.asked),
+        "requests_made": MetadataValue.int(report.requests),
+        "not_modified_304": MetadataValue.int(report.not_modified),
+        "rate_budget_left": MetadataValue.text("unknown" if budget is None else str(budget)),
+        "stopped": MetadataValue.text(report.stopped or "no"),
+        "offline": MetadataValue.bool(report.offline),
+    }
+
+
+@multi_asset(
+    name="repos",
+    specs=step_specs(Step.REPOS, reads=["core.paper_repos"], kinds={"github"}),
+    # Not in the writer pool, like the arXiv step: it waits on GitHub, and writes in short
+    # transactions that wait for DuckDB's lock.
+    retry_policy=NETWORK_STEP_RETRY,
+    can_subset=True,
+)
+def repos(
+    context: AssetExecutionContext, pipeline_settings: PipelineSettings
+) -> Iterator[MaterializeResult]:
+    """Asks GitHub about linked repositories that are due: facts, renames, dead links."""
+    settings = pipeline_settings.resolve()
+    report = steps.describe_repos(settings)
+    if report.stopped:
+        context.log.warning(f"GitHub: {report.stopped}; the rest is left for the next run")
+    context.log.info(
+        f"GitHub: {report.asked} of {report.due} due repositories asked, "
+        f"{report.requests} requests ({report.not_modified} not modified); now {report.counts}"
+    )
+    yield from _results(context, settings, Step.REPOS, _repos_metadata(report))
+
+
 _MART_READS = [
     "raw.listings",
     "raw.dump_files",
@@ -242,6 +286,8 @@ _MART_READS = [
     "core.paper_listings",
     "core.paper_repos",
     "core.arxiv_matches",
+    "core.repos",
+    "core.repo_observations",
 ]
 
 
@@ -288,6 +334,7 @@ REFRESH_ASSETS = [
     arxiv_outcomes,
     papers,
     links,
+    repos,
     marts,
     warehouse_read_copy,
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from pipeline.arxiv.api import ArxivClient
+from pipeline.github.api import GitHubClient
 from pipeline.http_session import PoliteSession
 from pipeline.huggingface.api import HfClient
 from pipeline.settings import Settings
@@ -38,4 +39,13 @@ def arxiv_client(
 ) -> ArxivClient:
     return ArxivClient(
         polite_session(settings, settings.arxiv_min_interval_s, on_wait), settings.arxiv_api_url
+    )
+
+
+def github_client(settings: Settings) -> GitHubClient:
+    """REST alone without GITHUB_TOKEN; GraphQL batches with it."""
+    return GitHubClient(
+        polite_session(settings, settings.github_min_interval_s),
+        settings.github_api_url,
+        settings.github_token,
     )

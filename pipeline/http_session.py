@@ -31,13 +31,17 @@ class OfflineError(RuntimeError):
 
 
 class RequestFailed(RuntimeError):
-    """A request that still failed after every retry; `reason` says how it last failed."""
+    """A request that still failed after every retry; `reason` says how it last failed,
+    and `wait_s` how long the server asked to wait, when that was too long to wait for."""
 
-    def __init__(self, url: str, reason: str, attempts: int) -> None:
-        super().__init__(f"GET {url} failed after {attempts} attempt(s): {reason}")
+    def __init__(
+        self, url: str, reason: str, attempts: int, wait_s: float | None = None, method: str = "GET"
+    ) -> None:
+        super().__init__(f"{method} {url} failed after {attempts} attempt(s): {reason}")
         self.url = url
         self.reason = reason
         self.attempts = attempts
+        self.wait_s = wait_s
 
 
 class ServiceUnavailable(RequestFailed):
@@ -78,6 +82,15 @@ def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) ->
     return float(match.group(1)) if match else None
 
 
+@dataclass(frozen=True)
+class _Call:
+    method: str
+    url: str
+    params: Mapping[str, str | int] | None
+    headers: Mapping[str, str] | None
+    json_body: object
+
+
 @dataclass
 class PoliteSession:
     """GET with a minimum interval between requests, retries with exponential backoff,
@@ -91,7 +104,9 @@ class PoliteSession:
     of the run: `down` says why and every later `get` raises `ServiceUnavailable` at once.
 
     Non-retryable answers (e.g. 400 or 404) are returned for the caller to interpret,
-    because for arXiv a 400 carries an error feed worth reading.
+    because for arXiv a 400 carries an error feed worth reading. A service whose
+    throttling is not a plain 429 (GitHub's 403 with rate-limit headers) names it with
+    `throttled`: the seconds to wait for an answer that is throttling, else None.
     """
 
     user_agent: str
@@ -106,6 +121,7 @@ class PoliteSession:
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
     on_wait: Callable[[float, str], None] | None = None
+    throttled: Callable[[requests.Response], float | None] | None = None
     requests_made: int = 0
     retries: int = 0
     down: str | None = None
@@ -141,24 +157,38 @@ class PoliteSession:
         headers: Mapping[str, str] | None = None,
     ) -> requests.Response:
         """GET `url`, retrying throttling, server errors, timeouts and dropped connections."""
+        return self.request("GET", url, params=params, headers=headers)
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, str | int] | None = None,
+        headers: Mapping[str, str] | None = None,
+        json_body: object = None,
+    ) -> requests.Response:
+        """One request (GET, or a POST of `json_body`), retried like `get`."""
         if self.offline:
             raise OfflineError(f"PAPERS_OFFLINE is set: not fetching {url}")
         if self.down is not None:
-            raise ServiceUnavailable(url, self.down, 0)
+            raise ServiceUnavailable(url, self.down, 0, method=method)
+        call = _Call(method, url, params, headers, json_body)
         with self._lock:
             attempts = 0
             while True:
                 attempts += 1
-                reason, wait = self._attempt(url, params, headers)
+                reason, wait = self._attempt(call)
                 if isinstance(reason, requests.Response):
                     return reason
                 if self.down is not None:
-                    raise ServiceUnavailable(url, self.down, attempts)
+                    raise ServiceUnavailable(url, self.down, attempts, method=method)
                 if attempts > self.max_retries:
-                    raise RequestFailed(url, reason, attempts)
+                    raise RequestFailed(url, reason, attempts, method=method)
                 if wait is not None and wait > self.max_backoff_s:
                     # Better to record the failure and retry next run than to hold the run.
-                    raise RequestFailed(url, f"{reason}; server asks to wait {wait:g} s", attempts)
+                    raise RequestFailed(
+                        url, f"{reason}; server asks to wait {wait:g} s", attempts, wait, method
+                    )
                 self.retries += 1
                 backoff = self._backoff(attempts, wait)
                 if self.on_wait is not None:
@@ -172,25 +202,25 @@ class PoliteSession:
             self.down = f"{_host(url)} unreachable: {reason} ({self._no_answer_in_row} attempts)"
         return reason
 
-    def _attempt(
-        self,
-        url: str,
-        params: Mapping[str, str | int] | None,
-        headers: Mapping[str, str] | None,
-    ) -> tuple[requests.Response | str, float | None]:
+    def _attempt(self, call: _Call) -> tuple[requests.Response | str, float | None]:
         """One request; returns the response to hand back, or why to retry and the
         server's requested wait."""
+        url = call.url
         self._wait_for_interval()
         started = self._last_start = self.clock()
         self.requests_made += 1
         try:
-            response = self._session.get(
+            response = self._session.request(
+                call.method,
                 url,
-                params=params,
-                headers=dict(headers or {}),
+                params=call.params,
+                headers=dict(call.headers or {}),
+                json=call.json_body,
                 timeout=self.timeout_s,
                 stream=True,
             )
+            # A followed redirect (a renamed GitHub repository) was a request too.
+            self.requests_made += len(response.history)
             complete = self._read_within_deadline(response, started)
         except (requests.Timeout, urllib3.exceptions.TimeoutError):
             return self._no_answer(url, f"timed out after {self.timeout_s:g} s"), None
@@ -205,6 +235,8 @@ class PoliteSession:
         if not complete:
             return self._no_answer(url, f"no whole answer within {self.deadline_s:g} s"), None
         self._no_answer_in_row = 0
+        if self.throttled is not None and (wait := self.throttled(response)) is not None:
+            return f"rate limited (HTTP {response.status_code})", wait
         wait = retry_after_seconds(response.headers)
         if response.status_code in RETRY_STATUSES:
             return f"HTTP {response.status_code}", wait

@@ -73,6 +73,20 @@ def _url(env: Mapping[str, str], name: str, default: str) -> str:
     return url
 
 
+def _token(env: Mapping[str, str], name: str) -> str | None:
+    """A secret: checked without ever being echoed (a token pasted with its line break or
+    quotes would be refused by the service with a confusing 401)."""
+    token = (env.get(name) or "").strip()
+    if not token:
+        return None
+    if any(c.isspace() or c in "\"'" or not c.isprintable() for c in token):
+        raise SettingsError(
+            f"{name} holds spaces, quotes or control characters; it is not shown here "
+            "(it is a secret): set it to the bare token"
+        )
+    return token
+
+
 def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     """A `;`-separated list; `;` because search queries may contain commas."""
     return tuple(part.strip() for part in env.get(name, "").split(";") if part.strip())
@@ -93,6 +107,8 @@ class Settings:
     hf_search_queries: tuple[str, ...] = field(default_factory=tuple)
     github_api_url: str = "https://api.github.com"
     github_token: str | None = field(default=None, repr=False)
+    github_min_interval_s: float = 1.0
+    github_refresh_hours: float = 24.0
     offline: bool = False
     contact: str = "papers-warehouse@example.org"
     http_timeout_s: float = 30.0
@@ -170,7 +186,11 @@ class Settings:
             hf_start_date=(env.get("HF_START_DATE") or cls.hf_start_date).strip(),
             hf_search_queries=_list(env, "HF_SEARCH_QUERIES"),
             github_api_url=_url(env, "GITHUB_API_URL", cls.github_api_url),
-            github_token=env.get("GITHUB_TOKEN") or None,
+            github_token=_token(env, "GITHUB_TOKEN"),
+            github_min_interval_s=_number(env, "GITHUB_MIN_INTERVAL_S", cls.github_min_interval_s),
+            github_refresh_hours=_number(
+                env, "GITHUB_REFRESH_HOURS", cls.github_refresh_hours, above_minimum=True
+            ),
             offline=_flag(env, "PAPERS_OFFLINE"),
             contact=env.get("PAPERS_CONTACT") or cls.contact,
             http_timeout_s=_number(

@@ -4,7 +4,7 @@ scripts, benchmarks and tests can run without Dagster.
 Each step opens its own writing connection and writes its own tables (`db.schema` says
 which) in one transaction, so a step that fails leaves the warehouse as the step before
 left it. Data flows one way: raw files -> title clusters -> arXiv outcomes -> papers
--> links -> marts.
+-> links -> repos -> marts.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from datetime import date
 from pathlib import Path
 
 from pipeline.arxiv.outcomes import EnrichmentReport, resolve_clusters
-from pipeline.clients import arxiv_client
+from pipeline.clients import arxiv_client, github_client
 from pipeline.db.marts import build_marts
 from pipeline.dumps.ingest import IngestReport, ingest_landing
+from pipeline.github.repos import ReposReport, refresh_repos
 from pipeline.links.build import extract_links, rebuild_links
 from pipeline.papers.build import PapersReport, build_papers
 from pipeline.papers.clusters import ClusterReport, cluster_new_keys
@@ -76,6 +77,16 @@ def build_link_tables(settings: Settings) -> int:
         scanned = extract_links(con)
         rebuild_links(con)
     return scanned
+
+
+def describe_repos(settings: Settings) -> ReposReport:
+    """Asks GitHub about linked repositories that are due (nothing when offline), holding
+    no connection while it waits, like the arXiv step."""
+    client = github_client(settings)
+    with client.session:
+        return refresh_repos(
+            settings.warehouse, client, settings.github_refresh_hours, settings.offline
+        )
 
 
 def build_mart_tables(settings: Settings) -> int:

@@ -109,10 +109,11 @@ class TempWarehouse:
 
 def every_step(settings: Settings, today: date | None = None) -> None:
     """The refresh job's steps in its order, without Dagster (offline settings make the
-    arXiv step mark clusters pending)."""
+    arXiv and GitHub steps leave their work pending)."""
     steps.load_raw_files(settings, today)
     steps.cluster_titles(settings)
     steps.resolve_arxiv(settings)
     steps.build_paper_tables(settings)
     steps.build_link_tables(settings)
+    steps.describe_repos(settings)
     steps.build_mart_tables(settings)

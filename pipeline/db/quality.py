@@ -74,6 +74,15 @@ REPO_FORMAT = Rule(
     """,
 )
 
+PAPER_REPOS_DESCRIBED = Rule(
+    "paper_repos_in_repos",
+    "every core.paper_repos row has its repository in core.repos",
+    """
+    SELECT paper_id, repo FROM core.paper_repos
+    WHERE lower(repo) NOT IN (SELECT repo FROM core.repos)
+    """,
+)
+
 
 def evaluate(con: duckdb.DuckDBPyConnection, rule: Rule, examples: int = 5) -> RuleOutcome:
     """Counts the offending rows in DuckDB and fetches only a few examples: a broken
@@ -98,3 +107,15 @@ def arxiv_outcome_shares(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
         "matched": row[1] / checked if checked else 0.0,
         "error": row[2] / checked if checked else 0.0,
     }
+
+
+def repo_status_shares(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
+    """Among linked repositories GitHub described or refused (not `pending`, not
+    `error`): how many there are, and the share that does not exist."""
+    row = con.execute(
+        """SELECT count(*) FILTER (WHERE status NOT IN ('pending', 'error')),
+                  count(*) FILTER (WHERE status = 'not_found')
+           FROM core.repos WHERE repo IN (SELECT lower(repo) FROM core.paper_repos)"""
+    ).fetchall()[0]
+    checked = row[0] or 0
+    return {"checked": float(checked), "not_found": row[1] / checked if checked else 0.0}

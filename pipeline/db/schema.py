@@ -35,6 +35,7 @@ class Step(StrEnum):
     ARXIV = "arxiv"
     PAPERS = "papers"
     LINKS = "links"
+    REPOS = "repos"
     MARTS = "marts"
 
 
@@ -388,6 +389,102 @@ TABLES: tuple[Table, ...] = (
         "Other links found for a paper, with their kind.",
         (_PAPER, _LINK_URL, _LINK_KIND),
         key=("paper_id", "url"),
+    ),
+    Table(
+        "core.repos",
+        Step.REPOS,
+        "Each GitHub repository linked to a paper, as GitHub describes it. Facts are "
+        "those of the last answer; a failed re-check keeps them and says why in `error`.",
+        (
+            _c(
+                "repo",
+                "VARCHAR",
+                "owner/name in lower case, as linked (core.paper_repos.repo, lower-cased).",
+                not_null=True,
+            ),
+            _c(
+                "status",
+                "VARCHAR",
+                "ok, moved (renamed or transferred: see full_name), not_found, blocked "
+                "(451, legal takedown), empty (no commits), error (asked, no answer yet) "
+                "or pending (not asked yet: offline, budget spent, service down).",
+                not_null=True,
+            ),
+            _c("repo_id", "BIGINT", "GitHub's numeric id: one per repository, across renames."),
+            _c("full_name", "VARCHAR", "The canonical owner/name, after renames and transfers."),
+            _c("description", "VARCHAR", "The repository's description."),
+            _c("homepage", "VARCHAR", "Its homepage URL, when set."),
+            _c("topics", "VARCHAR[]", "Its topics."),
+            _c("stars", "INTEGER", "Stargazers."),
+            _c("forks", "INTEGER", "Forks."),
+            _c("watchers", "INTEGER", "Watchers (subscribers)."),
+            _c("open_issues", "INTEGER", "Open issues (REST counts open pull requests too)."),
+            _c("language", "VARCHAR", "Primary language."),
+            _c(
+                "license", "VARCHAR", "SPDX id of the licence (NOASSERTION: GitHub could not tell)."
+            ),
+            _c("archived", "BOOLEAN", "Archived (read-only) by its owner."),
+            _c("disabled", "BOOLEAN", "Disabled by GitHub."),
+            _c("fork", "BOOLEAN", "A fork of another repository."),
+            _c("fork_parent", "VARCHAR", "For a fork: the repository it was forked from."),
+            _c("fork_source", "VARCHAR", "For a fork: the root of its fork network (REST only)."),
+            _c("default_branch", "VARCHAR", "The default branch."),
+            _c("size_kb", "BIGINT", "Size in KB as GitHub reports it (0 is not proof of empty)."),
+            _c("created_at", "TIMESTAMP", "When the repository was created (UTC)."),
+            _c("pushed_at", "TIMESTAMP", "Its last push (UTC)."),
+            _c("fetched_at", "TIMESTAMP", "When GitHub last answered with facts (or 304)."),
+            _c("checked_at", "TIMESTAMP", "When GitHub was last asked, answered or not."),
+            _c("etag", "VARCHAR", "ETag of the last REST answer, for If-None-Match."),
+            _c("error", "VARCHAR", "Why the last check failed or was not made; null when fine."),
+            _c("root_files", "VARCHAR[]", "Names at the top of the default branch, when known."),
+            _c(
+                "placeholder",
+                "BOOLEAN",
+                "Holds no code: empty, or only a README (with licence, .gitignore, images) "
+                "saying the code is coming, only a few lines long, or no README at all. "
+                "Null until its README was read.",
+            ),
+            _c("placeholder_reason", "VARCHAR", "Why it is a placeholder."),
+        ),
+        key=("repo",),
+    ),
+    Table(
+        "internal.repo_readmes",
+        Step.REPOS,
+        "The README of each repository (by repo_id, so a renamed one is read once), "
+        "re-checked with its ETag.",
+        (
+            _c("repo_id", "BIGINT", "GitHub's id of the repository.", not_null=True),
+            _c(
+                "status",
+                "VARCHAR",
+                "ok, none (no README), or error (never read yet).",
+                not_null=True,
+            ),
+            _c("text", "VARCHAR", "The README's text.", zstd=True),
+            _c("etag", "VARCHAR", "ETag of the answer, for If-None-Match."),
+            _c("fetched_at", "TIMESTAMP", "When GitHub last answered (or said 304)."),
+            _c("checked_at", "TIMESTAMP", "When it was last asked.", not_null=True),
+            _c("error", "VARCHAR", "Why the last check failed."),
+        ),
+        key=("repo_id",),
+    ),
+    Table(
+        "core.repo_observations",
+        Step.REPOS,
+        "Append-only history of each repository's stars, forks and pushes, one row per "
+        "time it was observed.",
+        (
+            _c("repo", "VARCHAR", "owner/name in lower case (core.repos).", not_null=True),
+            _c("observed_at", "TIMESTAMP", "When it was observed (UTC).", not_null=True),
+            _c("source", "VARCHAR", "github (its API).", not_null=True),
+            _c("status", "VARCHAR", "The repository's status then (core.repos).", not_null=True),
+            _c("stars", "INTEGER", "Stargazers then."),
+            _c("forks", "INTEGER", "Forks then."),
+            _c("pushed_at", "TIMESTAMP", "Last push as of then."),
+        ),
+        key=("repo", "observed_at", "source"),
+        primary_key=True,
     ),
     # --- marts: the read side --------------------------------------------------------------
     Table(

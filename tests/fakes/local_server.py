@@ -19,6 +19,8 @@ class Request:
     query: dict[str, list[str]]
     headers: dict[str, str]
     at: float
+    method: str = "GET"
+    body: bytes = b""
 
     def param(self, name: str) -> str | None:
         values = self.query.get(name)
@@ -45,6 +47,7 @@ class LocalServer:
     def __init__(self) -> None:
         self.requests: list[Request] = []
         self._routes: dict[str, Handler] = {}
+        self._prefixes: dict[str, Handler] = {}
         self._queued: dict[str, list[Reply]] = {}
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -59,6 +62,10 @@ class LocalServer:
 
     def route(self, path: str, handler: Handler) -> None:
         self._routes[path] = handler
+
+    def route_prefix(self, prefix: str, handler: Handler) -> None:
+        """`handler` answers every path under `prefix` that has no route of its own."""
+        self._prefixes[prefix] = handler
 
     def queue(self, path: str, *replies: Reply) -> None:
         with self._lock:
@@ -82,7 +89,9 @@ class LocalServer:
             queued = self._queued.get(request.path)
             if queued:
                 return queued.pop(0)
-        handler = self._routes.get(request.path)
+        handler = self._routes.get(request.path) or next(
+            (h for p, h in self._prefixes.items() if request.path.startswith(p)), None
+        )
         if handler is None:
             return Reply(404, f"no route for {request.path}")
         return handler(request)
@@ -91,13 +100,19 @@ class LocalServer:
         server = self
 
         class _Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.do_GET()
+
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
                 request = Request(
                     path=parts.path,
                     query=parse_qs(parts.query, keep_blank_values=True),
                     headers=dict(self.headers.items()),
                     at=time.monotonic(),
+                    method=self.command,
+                    body=self.rfile.read(length) if length else b"",
                 )
                 reply = server._reply_for(request)
                 if reply.delay_s:

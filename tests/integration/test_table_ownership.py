@@ -1,6 +1,6 @@
 """One owner per table: each step of the refresh writes exactly the tables its Dagster
 asset declares, and data flows one way (raw -> title clusters -> arXiv -> papers ->
-links -> marts).
+links -> repos -> marts).
 
 The steps run one by one, as the refresh job runs them, over input that makes every
 table change at least once: text dumps, a bad file and a renamed copy, a Hugging Face
@@ -26,11 +26,14 @@ from pipeline import steps
 from pipeline.arxiv.api import ArxivClient
 from pipeline.arxiv.outcomes import resolve_clusters
 from pipeline.db.schema import TABLE
+from pipeline.github.api import GitHubClient
+from pipeline.github.repos import refresh_repos
 from pipeline.settings import PROJECT_ROOT, Settings
 from tests.builders import Listing, abstract, dump_text
 from tests.fakes.arxiv import FakeArxiv, FakePaper
+from tests.fakes.github import FakeGitHub, FakeRepo
 from tests.fakes.huggingface import api_bytes
-from tests.fakes.local_server import LocalServer
+from tests.fakes.local_server import LocalServer, quick_session
 from tests.fingerprints import fingerprint
 from tests.integration.test_enrichment import (
     ABS_VERIFIER,
@@ -68,14 +71,18 @@ def _declared() -> dict[str, set[str]]:
     }
 
 
-def _steps(settings: Settings, client: ArxivClient) -> dict[str, Callable[[], object]]:
-    """Asset name -> the plain function that asset calls (arXiv asked through `client`)."""
+def _steps(
+    settings: Settings, client: ArxivClient, github: GitHubClient
+) -> dict[str, Callable[[], object]]:
+    """Asset name -> the plain function that asset calls (arXiv and GitHub asked through
+    the clients given, on loopback)."""
     return {
         "raw_files": lambda: steps.load_raw_files(settings),
         "title_clusters": lambda: steps.cluster_titles(settings),
         "arxiv_outcomes": lambda: resolve_clusters(settings.warehouse, client, 30, False),
         "papers": lambda: steps.build_paper_tables(settings),
         "links": lambda: steps.build_link_tables(settings),
+        "repos": lambda: refresh_repos(settings.warehouse, github, 24, False),
         "marts": lambda: steps.build_mart_tables(settings),
     }
 
@@ -121,8 +128,9 @@ def test_each_step_writes_exactly_the_tables_its_asset_declares(
         ],
     )
     client = make_client(fake.url)
+    github = FakeGitHub(local_server, [FakeRepo(77, "verifier-lab/decoding")])
     declared = _declared()
-    run = _steps(settings, client)
+    run = _steps(settings, client, GitHubClient(quick_session(), github.url))
     assert set(run) == set(declared)
     every_table = set().union(*declared.values())
     assert every_table == set(TABLE)  # every table is some asset's
