@@ -238,6 +238,15 @@ def links(
     )
 
 
+# What `LINKED_REPOS_SQL` reads: every repository link of every paper.
+_LINKED_REPOS_READS = [
+    "internal.listing_repos",
+    "internal.arxiv_repos",
+    "core.paper_listings",
+    "core.papers",
+]
+
+
 def _repos_metadata(report: ReposReport) -> dict[str, object]:
     metadata: dict[str, object] = {
         f"repos_{status}": MetadataValue.int(count) for status, count in report.counts.items()
@@ -257,7 +266,7 @@ def _repos_metadata(report: ReposReport) -> dict[str, object]:
 
 @multi_asset(
     name="repos",
-    specs=step_specs(Step.REPOS, reads=["core.paper_repos"], kinds={"github"}),
+    specs=step_specs(Step.REPOS, reads=_LINKED_REPOS_READS, kinds={"github"}),
     # Not in the writer pool, like the arXiv step: it waits on GitHub, and writes in short
     # transactions that wait for DuckDB's lock.
     retry_policy=NETWORK_STEP_RETRY,
@@ -276,6 +285,33 @@ def repos(
         f"{report.requests} requests ({report.not_modified} not modified); now {report.counts}"
     )
     yield from _results(context, settings, Step.REPOS, _repos_metadata(report))
+
+
+@multi_asset(
+    name="paper_code",
+    specs=step_specs(
+        Step.PAPER_CODE,
+        reads=[
+            *_LINKED_REPOS_READS,
+            "raw.listings",
+            "core.arxiv_papers",
+            "core.repos",
+            "internal.repo_readmes",
+        ],
+        kinds={"python"},
+    ),
+    pool=WRITER_POOL,
+    can_subset=True,
+)
+def paper_code(
+    context: AssetExecutionContext, pipeline_settings: PipelineSettings
+) -> Iterator[MaterializeResult]:
+    """Judges each paper's repositories: official, mentioned or unknown, with evidence."""
+    settings = pipeline_settings.resolve()
+    roles = steps.judge_paper_code(settings)
+    context.log.info(f"paper-repository links by role: {roles or 'none'}")
+    metadata = {f"links_{role}": MetadataValue.int(n) for role, n in roles.items()}
+    yield from _results(context, settings, Step.PAPER_CODE, metadata)
 
 
 _MART_READS = [
@@ -335,6 +371,7 @@ REFRESH_ASSETS = [
     papers,
     links,
     repos,
+    paper_code,
     marts,
     warehouse_read_copy,
 ]

@@ -4,7 +4,7 @@ scripts, benchmarks and tests can run without Dagster.
 Each step opens its own writing connection and writes its own tables (`db.schema` says
 which) in one transaction, so a step that fails leaves the warehouse as the step before
 left it. Data flows one way: raw files -> title clusters -> arXiv outcomes -> papers
--> links -> repos -> marts.
+-> links -> repos -> paper code -> marts.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pipeline.arxiv.outcomes import EnrichmentReport, resolve_clusters
 from pipeline.clients import arxiv_client, github_client
 from pipeline.db.marts import build_marts
 from pipeline.dumps.ingest import IngestReport, ingest_landing
+from pipeline.github.paper_repos import rebuild_paper_repos
 from pipeline.github.repos import ReposReport, refresh_repos
 from pipeline.links.build import extract_links, rebuild_links
 from pipeline.papers.build import PapersReport, build_papers
@@ -72,7 +73,7 @@ def build_paper_tables(settings: Settings) -> PapersReport:
 
 
 def build_link_tables(settings: Settings) -> int:
-    """Scans newly loaded listings for links; rebuilds `core.paper_repos`/`paper_links`."""
+    """Scans newly loaded listings for links; rebuilds `core.paper_links`."""
     with settings.warehouse.write() as con:
         scanned = extract_links(con)
         rebuild_links(con)
@@ -87,6 +88,13 @@ def describe_repos(settings: Settings) -> ReposReport:
         return refresh_repos(
             settings.warehouse, client, settings.github_refresh_hours, settings.offline
         )
+
+
+def judge_paper_code(settings: Settings) -> dict[str, int]:
+    """Rebuilds `core.paper_repos`: each link's role (official, mentioned, unknown) with
+    its evidence; returns the count per role."""
+    with settings.warehouse.write() as con:
+        return rebuild_paper_repos(con)
 
 
 def build_mart_tables(settings: Settings) -> int:
@@ -105,13 +113,15 @@ class RefreshReport:
     clusters: ClusterReport
     papers: PapersReport
     listings_scanned_for_links: int
+    links_by_role: dict[str, int]
 
 
 def refresh(settings: Settings, today: date | None = None) -> RefreshReport:
-    """Raw files to core tables with the arXiv outcomes known so far, without asking
-    arXiv (which needs the network): `resolve_arxiv`, then `build_paper_tables` and
-    `build_link_tables` again, add what it learns."""
+    """Raw files to core tables with the arXiv outcomes and GitHub facts known so far,
+    without asking either (which needs the network): `resolve_arxiv` and
+    `describe_repos`, then the steps after each again, add what they learn."""
     ingest = load_raw_files(settings, today)
     clusters = cluster_titles(settings)
     papers = build_paper_tables(settings)
-    return RefreshReport(ingest, clusters, papers, build_link_tables(settings))
+    scanned = build_link_tables(settings)
+    return RefreshReport(ingest, clusters, papers, scanned, judge_paper_code(settings))

@@ -116,4 +116,5 @@ def every_step(settings: Settings, today: date | None = None) -> None:
     steps.build_paper_tables(settings)
     steps.build_link_tables(settings)
     steps.describe_repos(settings)
+    steps.judge_paper_code(settings)
     steps.build_mart_tables(settings)

@@ -110,12 +110,12 @@ def arxiv_outcome_shares(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
 
 
 def repo_status_shares(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
-    """Among linked repositories GitHub described or refused (not `pending`, not
-    `error`): how many there are, and the share that does not exist."""
+    """Among repositories GitHub described or refused (not `pending`, not `error`): how
+    many there are, and the share that does not exist."""
     row = con.execute(
         """SELECT count(*) FILTER (WHERE status NOT IN ('pending', 'error')),
                   count(*) FILTER (WHERE status = 'not_found')
-           FROM core.repos WHERE repo IN (SELECT lower(repo) FROM core.paper_repos)"""
+           FROM core.repos"""
     ).fetchall()[0]
     checked = row[0] or 0
     return {"checked": float(checked), "not_found": row[1] / checked if checked else 0.0}

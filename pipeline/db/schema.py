@@ -36,6 +36,7 @@ class Step(StrEnum):
     PAPERS = "papers"
     LINKS = "links"
     REPOS = "repos"
+    PAPER_CODE = "paper_code"
     MARTS = "marts"
 
 
@@ -378,9 +379,35 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(
         "core.paper_repos",
-        Step.LINKS,
-        "GitHub repositories linked to a paper, one row per paper and repository.",
-        (_PAPER, _REPO, _REPO_URL, _REPO_SOURCE),
+        Step.PAPER_CODE,
+        "GitHub repositories linked to a paper, one row per paper and repository, with "
+        "what the repository is to the paper and the evidence for it.",
+        (
+            _PAPER,
+            _REPO,
+            _REPO_URL,
+            _c(
+                "source",
+                "VARCHAR",
+                "Where it was first found: abstract, huggingface or arxiv.",
+                not_null=True,
+            ),
+            _c(
+                "role",
+                "VARCHAR",
+                "official (the paper's own code), mentioned (a tool, library, dataset or "
+                "other paper's code it names) or unknown.",
+            ),
+            _c("sources", "VARCHAR[]", "Every source that links it."),
+            _c("sentence", "VARCHAR", "The sentence around the link, where it is in a text."),
+            _c(
+                "signals",
+                "VARCHAR[]",
+                "The evidence the role rests on (huggingface_stated, readme_cites_paper, "
+                "own_phrase:…, use_phrase:…, created_near_paper, created_long_before, "
+                "owner_is_author, owner_is_organization, linked_by_N_papers, …).",
+            ),
+        ),
         key=("paper_id", "repo"),
     ),
     Table(
@@ -539,6 +566,59 @@ TABLES: tuple[Table, ...] = (
                 "Upvotes gained between the first and latest observation.",
             ),
             _c("last_observed", "DATE", "Latest observation day."),
+        ),
+        view=True,
+    ),
+    Table(
+        "marts.papers_with_code",
+        Step.MARTS,
+        "Each paper with its official repository as GitHub describes it, and whether "
+        "its code is there.",
+        (
+            _c("paper_id", "VARCHAR", "The paper."),
+            _c("title", "VARCHAR", "Its title."),
+            _c("arxiv_id", "VARCHAR", "arXiv ID, when known."),
+            _c("published_date", "DATE", "Publication date."),
+            _c("official_repo", "VARCHAR", "owner/name of its official repository (most starred)."),
+            _c("official_url", "VARCHAR", "https://github.com/owner/name."),
+            _c("full_name", "VARCHAR", "The repository's canonical name after renames."),
+            _c("repo_status", "VARCHAR", "core.repos status of that repository."),
+            _c("stars", "INTEGER", "Its stars."),
+            _c("license", "VARCHAR", "Its licence (SPDX id)."),
+            _c("last_push", "TIMESTAMP", "Its last push."),
+            _c("archived", "BOOLEAN", "Archived by its owner."),
+            _c("placeholder", "BOOLEAN", "Holds no code yet (see core.repos)."),
+            _c("placeholder_reason", "VARCHAR", "Why it is a placeholder."),
+            _c("official_repos", "INTEGER", "How many repositories are official."),
+            _c("linked_repos", "INTEGER", "How many repositories it links in all."),
+            _c(
+                "code_status",
+                "VARCHAR",
+                "available, placeholder, gone (404 or taken down), unverified (not asked "
+                "yet, or no answer), no_official_repository or no_repository.",
+            ),
+        ),
+        view=True,
+    ),
+    Table(
+        "marts.repo_trending",
+        Step.MARTS,
+        "Star gain of each repository over 7 and 30 days, from core.repo_observations.",
+        (
+            _c("repo", "VARCHAR", "owner/name in lower case."),
+            _c("full_name", "VARCHAR", "Canonical name."),
+            _c("status", "VARCHAR", "core.repos status."),
+            _c("stars", "INTEGER", "Stars at the latest observation."),
+            _c("last_observed", "TIMESTAMP", "The latest observation."),
+            _c("first_observed", "TIMESTAMP", "The first observation."),
+            _c(
+                "star_gain_7d",
+                "INTEGER",
+                "Stars gained since 7 days before the latest observation (since the first "
+                "one, when it is younger).",
+            ),
+            _c("star_gain_30d", "INTEGER", "The same over 30 days."),
+            _c("papers", "INTEGER", "Papers linking it."),
         ),
         view=True,
     ),

@@ -1,12 +1,12 @@
 """The repos step: what GitHub says about every repository linked to a paper.
 
-Every repository of `core.paper_repos` gets a `core.repos` row (`pending` until GitHub is
-asked). A repository is asked about when it never was, when its last answer is older
-than GITHUB_REFRESH_HOURS, or when its last check failed; so a re-run inside the window
-makes no request. As with arXiv, the warehouse is not held while GitHub is asked: due
-repositories are read, then answers are written in short transactions per chunk, each
-adding a `core.repo_observations` row per answer, so an interrupted run keeps what it
-learnt.
+Every repository linked to a paper (`LINKED_REPOS_SQL`) gets a `core.repos` row
+(`pending` until GitHub is asked). A repository is asked about when it never was, when
+its last answer is older than GITHUB_REFRESH_HOURS, or when its last check failed; so a
+re-run inside the window makes no request. As with arXiv, the warehouse is not held
+while GitHub is asked: due repositories are read, then answers are written in short
+transactions per chunk, each adding a `core.repo_observations` row per answer, so an
+interrupted run keeps what it learnt.
 
 A failure is never stored as `not_found`: it is `error` for a repository never
 described, and leaves the last facts in place (with the cause in `error`) for one that
@@ -36,6 +36,7 @@ from pipeline.github.api import (
 )
 from pipeline.github.placeholders import needs_root_listing, placeholder_reason
 from pipeline.http_session import RequestFailed, ServiceUnavailable
+from pipeline.links.build import LINKED_REPOS_SQL
 
 OFFLINE_CAUSE = "not asked: PAPERS_OFFLINE=1"
 _REPO_COLUMNS = TABLE["core.repos"].column_names
@@ -44,17 +45,17 @@ _OBSERVATION_SCHEMA = polars_schema("core.repo_observations")
 _DESCRIBED = frozenset({"ok", "moved", "empty"})
 _FACT_COLUMNS = tuple(name for name in RepoFacts.__dataclass_fields__ if name != "empty")
 
-_ADD_LINKED_SQL = """
+_ADD_LINKED_SQL = f"""
 INSERT INTO core.repos (repo, status, error)
-SELECT DISTINCT lower(repo), 'pending', 'not asked yet' FROM core.paper_repos
+SELECT DISTINCT lower(repo), 'pending', 'not asked yet' FROM ({LINKED_REPOS_SQL})
 WHERE lower(repo) NOT IN (SELECT repo FROM core.repos)
 """
 
 # Linked repositories never asked, asked before the window, or whose last check failed;
 # never-asked first, then the longest unchecked.
-_DUE_SQL = """
+_DUE_SQL = f"""
 SELECT r.repo, r.etag FROM core.repos r
-WHERE r.repo IN (SELECT lower(repo) FROM core.paper_repos)
+WHERE r.repo IN (SELECT lower(repo) FROM ({LINKED_REPOS_SQL}))
   AND (r.checked_at IS NULL OR r.checked_at < ? OR r.error IS NOT NULL)
 ORDER BY r.checked_at NULLS FIRST, r.repo
 """

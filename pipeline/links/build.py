@@ -1,8 +1,9 @@
 """The links step: repositories and other links found for each paper.
 
 Each raw file's listings are scanned once (`internal.link_scanned_files`) and what they
-link to is kept per listing; the per-paper tables are then recomputed from those rows,
-the paper lineage and arXiv's records, so a later merge of papers moves their links too.
+link to is kept per listing; `core.paper_links` is then recomputed from those rows and
+the paper lineage, so a later merge of papers moves their links too. Repository links
+go on to the GitHub steps (`LINKED_REPOS_SQL`).
 """
 
 from __future__ import annotations
@@ -12,26 +13,15 @@ import polars as pl
 from pipeline.db.connection import Connection, registered
 from pipeline.links.urls import github_repo, repos_and_links
 
-PAPER_REPOS_SQL = """
-DELETE FROM core.paper_repos;
-INSERT INTO core.paper_repos
-WITH stated AS (
-    SELECT pl.paper_id, r.repo, r.url, r.source, r.file_sha256 AS origin, r.position
-    FROM internal.listing_repos r JOIN core.paper_listings pl USING (file_sha256, position)
-    UNION ALL
-    SELECT p.paper_id, a.repo, a.url, 'arxiv', a.arxiv_id, 0
-    FROM internal.arxiv_repos a JOIN core.papers p USING (arxiv_id)
-)
-SELECT paper_id,
-       first(repo ORDER BY rank, origin, position) AS repo,
-       first(url ORDER BY rank, origin, position) AS url,
-       first(source ORDER BY rank, origin, position) AS source
-FROM (
-    SELECT *, CASE source WHEN 'abstract' THEN 0 WHEN 'huggingface' THEN 1 ELSE 2 END AS rank
-    FROM stated
-)
-GROUP BY paper_id, lower(repo)
-ORDER BY 1, 2;
+# Every repository link of every paper, one row per occurrence: in a listing (its
+# abstract, or the source's own field) or in arXiv's record of the paper. The GitHub
+# steps read links from here: `core.repos` describes them, `core.paper_repos` judges them.
+LINKED_REPOS_SQL = """
+SELECT pl.paper_id, r.repo, r.url, r.source, r.file_sha256 AS origin, r.position
+FROM internal.listing_repos r JOIN core.paper_listings pl USING (file_sha256, position)
+UNION ALL
+SELECT p.paper_id, a.repo, a.url, 'arxiv', a.arxiv_id, 0
+FROM internal.arxiv_repos a JOIN core.papers p USING (arxiv_id)
 """
 
 PAPER_LINKS_SQL = """
@@ -102,8 +92,8 @@ WHERE file_sha256 IN (SELECT file_sha256 FROM raw.dump_files WHERE status = 'sup
 
 
 def rebuild_links(con: Connection) -> None:
-    """Recomputes the per-paper tables from the per-listing ones and arXiv's repos,
-    after dropping the per-listing rows of files whose listings were withdrawn."""
+    """Recomputes `core.paper_links` from the per-listing links, after dropping the
+    per-listing rows of files whose listings were withdrawn. (`core.paper_repos` is the
+    GitHub steps' work: `pipeline.github.paper_repos`.)"""
     con.execute(_WITHDRAWN_SQL)
-    con.execute(PAPER_REPOS_SQL)
     con.execute(PAPER_LINKS_SQL)

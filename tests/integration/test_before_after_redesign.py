@@ -41,8 +41,14 @@ MOVED = {
     )
 }
 RESHAPED = {"core.title_keys"}
-# Columns added since (issue 10's detection of incomplete saves).
-ADDED_SINCE = frozenset({"raw.dump_files.head_sha256", "raw.dump_files.superseded_by"})
+# Columns added since (issue 10's detection of incomplete saves, issue 13's roles).
+ADDED_SINCE = frozenset(
+    {
+        "raw.dump_files.head_sha256",
+        "raw.dump_files.superseded_by",
+        *(f"core.paper_repos.{c}" for c in ("role", "sources", "sentence", "signals")),
+    }
+)
 SAMPLES = PROJECT_ROOT / "warehouse" / "samples"
 
 
@@ -99,6 +105,7 @@ def test_the_seeds_online_give_the_same_tables_and_requests(
         server.stop()
     steps.build_paper_tables(settings)
     steps.build_link_tables(settings)
+    steps.judge_paper_code(settings)
     steps.build_mart_tables(settings)
     assert len(fake.requests) == BEFORE["seeds_online_requests"]
     _compare("seeds_online", settings.warehouse_path)

@@ -219,9 +219,9 @@ _CORRUPTIONS: dict[str, tuple[str, ...]] = {
         "UPDATE core.paper_listings SET paper_id = 'p_missing' WHERE position = 2",
     ),
     "repo_format_valid": (
-        "INSERT INTO core.paper_repos SELECT paper_id, 'not a repo', "
+        "INSERT INTO core.paper_repos (paper_id, repo, url, source) SELECT paper_id, 'not a repo', "
         "'https://github.com/not a repo', 'abstract' FROM core.papers LIMIT 1",
-        "INSERT INTO core.paper_repos SELECT paper_id, 'owner/name', "
+        "INSERT INTO core.paper_repos (paper_id, repo, url, source) SELECT paper_id, 'owner/name', "
         "'https://gitlab.com/owner/name', 'abstract' FROM core.papers LIMIT 1",
     ),
 }

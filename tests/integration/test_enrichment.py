@@ -25,7 +25,7 @@ from pipeline.arxiv.outcomes import EnrichmentReport, resolve_clusters
 from pipeline.http_session import PoliteSession
 from pipeline.papers.clusters import key_id
 from pipeline.settings import Settings
-from pipeline.steps import build_link_tables, build_paper_tables, refresh
+from pipeline.steps import build_link_tables, build_paper_tables, judge_paper_code, refresh
 from pipeline.text import title_key
 from tests.builders import Listing
 from tests.builders import dump_text as shared_dump_text
@@ -250,6 +250,7 @@ def enrich(
     report = resolve(settings, client, recheck_days, offline)
     build_paper_tables(settings)
     build_link_tables(settings)
+    judge_paper_code(settings)
     return report
 
 
@@ -613,6 +614,7 @@ def test_papers_with_one_arxiv_id_become_one_paper_under_the_smaller_id(
     report = resolve(settings, client)
     merged = build_paper_tables(settings)
     build_link_tables(settings)
+    judge_paper_code(settings)
     assert report.from_source == 1 and merged.papers_retired == {"same arXiv ID": 1}
     # The paper whose source states its ID is never searched for.
     assert "without" not in searched(fake.requests)

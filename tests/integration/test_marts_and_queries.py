@@ -20,6 +20,7 @@ from pipeline.steps import (
     build_link_tables,
     build_mart_tables,
     build_paper_tables,
+    judge_paper_code,
     publish_read_copy,
     refresh,
     resolve_arxiv,
@@ -50,6 +51,7 @@ def _build(root: Path, files: list[Path]) -> Settings:
     resolve_arxiv(settings)  # offline: every cluster pending
     build_paper_tables(settings)
     build_link_tables(settings)
+    judge_paper_code(settings)
     build_mart_tables(settings)
     return settings
 
@@ -117,8 +119,13 @@ def test_rejected_and_why(sample: duckdb.DuckDBPyConnection) -> None:
     assert by_file["cut_off_download.txt"]["reason"].startswith("cut off")
 
 
+# Star history needs GitHub's answers, which the offline sample has none of: tested with
+# a fake GitHub in test_paper_code.py.
+NEEDS_GITHUB = {"marts.repo_trending"}
+
+
 def test_marts_answer_and_are_described(sample: duckdb.DuckDBPyConnection) -> None:
-    for table in MART_VIEWS:
+    for table in set(MART_VIEWS) - NEEDS_GITHUB:
         assert sample.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0] > 0, table
     described = sample.execute(
         """SELECT view_name FROM duckdb_views()

@@ -1,6 +1,6 @@
 """One owner per table: each step of the refresh writes exactly the tables its Dagster
 asset declares, and data flows one way (raw -> title clusters -> arXiv -> papers ->
-links -> repos -> marts).
+links -> repos -> paper code -> marts).
 
 The steps run one by one, as the refresh job runs them, over input that makes every
 table change at least once: text dumps, a bad file and a renamed copy, a Hugging Face
@@ -83,6 +83,7 @@ def _steps(
         "papers": lambda: steps.build_paper_tables(settings),
         "links": lambda: steps.build_link_tables(settings),
         "repos": lambda: refresh_repos(settings.warehouse, github, 24, False),
+        "paper_code": lambda: steps.judge_paper_code(settings),
         "marts": lambda: steps.build_mart_tables(settings),
     }
 

@@ -88,3 +88,68 @@ SELECT 'files_without_snapshot_date', trim(split_part(snapshot_date_source, ':',
 FROM raw.dump_files WHERE snapshot_date IS NULL AND status = 'loaded' GROUP BY 2
 UNION ALL
 SELECT 'unresolved_papers', arxiv_status, count(*)::INTEGER FROM marts.unresolved_papers GROUP BY 2;
+
+-- Each paper with its official repository (the most starred, when the evidence names
+-- several) as GitHub describes it, and what that means for a reader: `available`,
+-- `placeholder` (empty, or only a README promising code), `gone` (404 or taken down),
+-- `unverified` (GitHub not asked yet, or no answer), `no_official_repository` (links,
+-- none of them the paper's own) or `no_repository`.
+CREATE OR REPLACE VIEW marts.papers_with_code AS
+WITH official AS (
+    SELECT pr.paper_id, pr.repo, pr.url, r.full_name, r.status, r.stars, r.license,
+           r.pushed_at, r.archived, r.placeholder, r.placeholder_reason,
+           row_number() OVER (PARTITION BY pr.paper_id
+                              ORDER BY r.stars DESC NULLS LAST, lower(pr.repo)) AS rank,
+           count(*) OVER (PARTITION BY pr.paper_id) AS officials
+    FROM core.paper_repos pr LEFT JOIN core.repos r ON r.repo = lower(pr.repo)
+    WHERE pr.role = 'official'
+),
+linked AS (SELECT paper_id, count(*) AS repos FROM core.paper_repos GROUP BY paper_id)
+SELECT p.paper_id, p.title, p.arxiv_id, p.published_date,
+       o.repo AS official_repo, o.url AS official_url, o.full_name,
+       o.status AS repo_status, o.stars, o.license, o.pushed_at AS last_push, o.archived,
+       o.placeholder, o.placeholder_reason,
+       coalesce(o.officials, 0)::INTEGER AS official_repos,
+       coalesce(l.repos, 0)::INTEGER AS linked_repos,
+       CASE WHEN o.repo IS NULL AND l.repos IS NULL THEN 'no_repository'
+            WHEN o.repo IS NULL THEN 'no_official_repository'
+            WHEN o.status IN ('not_found', 'blocked') THEN 'gone'
+            WHEN o.status = 'empty' OR o.placeholder THEN 'placeholder'
+            WHEN o.status IN ('ok', 'moved') THEN 'available'
+            ELSE 'unverified' END AS code_status
+FROM core.papers p
+LEFT JOIN official o ON o.paper_id = p.paper_id AND o.rank = 1
+LEFT JOIN linked l ON l.paper_id = p.paper_id;
+
+-- Star gain of each repository over the 7 and 30 days before its latest observation:
+-- from the last observation at or before the window's start, else the first inside it
+-- (so a repository watched for less long shows the gain seen so far, with its start).
+CREATE OR REPLACE VIEW marts.repo_trending AS
+WITH obs AS (
+    SELECT repo, observed_at, stars FROM core.repo_observations WHERE stars IS NOT NULL
+),
+latest AS (
+    SELECT repo, max(observed_at) AS observed_at, arg_max(stars, observed_at) AS stars
+    FROM obs GROUP BY repo
+),
+windows AS (
+    SELECT l.repo, l.observed_at, l.stars,
+           coalesce(arg_max(o.stars, o.observed_at)
+                        FILTER (WHERE o.observed_at <= l.observed_at - INTERVAL 7 DAY),
+                    arg_min(o.stars, o.observed_at)) AS stars_7d_ago,
+           coalesce(arg_max(o.stars, o.observed_at)
+                        FILTER (WHERE o.observed_at <= l.observed_at - INTERVAL 30 DAY),
+                    arg_min(o.stars, o.observed_at)
+                        FILTER (WHERE o.observed_at > l.observed_at - INTERVAL 30 DAY))
+               AS stars_30d_ago,
+           min(o.observed_at) AS first_observed
+    FROM latest l JOIN obs o USING (repo)
+    GROUP BY ALL
+)
+SELECT w.repo, r.full_name, r.status, w.stars, w.observed_at AS last_observed,
+       w.first_observed,
+       (w.stars - w.stars_7d_ago)::INTEGER AS star_gain_7d,
+       (w.stars - w.stars_30d_ago)::INTEGER AS star_gain_30d,
+       (SELECT count(DISTINCT pr.paper_id) FROM core.paper_repos pr
+        WHERE lower(pr.repo) = w.repo)::INTEGER AS papers
+FROM windows w LEFT JOIN core.repos r USING (repo);
