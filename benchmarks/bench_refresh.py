@@ -3,8 +3,9 @@
     uv run python -m benchmarks.bench_refresh --entries 1000000
 
 Not a test: it prints its figures beside the targets and leaves the judging to the
-reader. The refresh is run as `pipeline.steps.refresh` runs it (ingest, clusters, papers, links,
-with the same arguments), one step at a time so that each step is timed on its own.
+reader. The refresh is run as `pipeline.steps.refresh` runs it (ingest, clusters, papers,
+links, paper code, with the same arguments), one step at a time so that each step is
+timed on its own.
 Generating the dumps is timed apart and not counted.
 
 A step that fails, outlives `--step-timeout` or goes over `--rss-limit-gb` is stopped and
@@ -43,7 +44,7 @@ from pipeline.dumps.ingest import IngestReport, ingest_landing
 from pipeline.papers.build import PapersReport
 from pipeline.papers.clusters import ClusterReport
 from pipeline.settings import Settings
-from pipeline.steps import build_link_tables, build_paper_tables, cluster_titles
+from pipeline.steps import build_link_tables, build_paper_tables, cluster_titles, judge_paper_code
 
 TARGET_ENTRIES = 1_000_000
 TARGET_FULL_S = 120.0
@@ -183,6 +184,7 @@ class PhaseResult:
     clusters: Step[ClusterReport]
     papers: Step[PapersReport]
     links: Step[int]
+    paper_code: Step[dict[str, int]]
     rss_start: int
     rss_peak: int
     maxrss: int
@@ -194,6 +196,7 @@ class PhaseResult:
             "clusters": self.clusters,
             "papers": self.papers,
             "links": self.links,
+            "paper code": self.paper_code,
         }
 
     @property
@@ -206,7 +209,7 @@ class PhaseResult:
 
 
 def run_refresh(settings: Settings, limits: Limits) -> PhaseResult:
-    """`refresh(settings)` step by step: ingest, title clusters, papers, links."""
+    """`refresh(settings)` step by step: ingest, title clusters, papers, links, paper code."""
     with RssSampler(limits.rss) as rss:
         start = time.perf_counter()
         ingest = run_step(
@@ -223,8 +226,11 @@ def run_refresh(settings: Settings, limits: Limits) -> PhaseResult:
         clusters = run_step("clusters", lambda: cluster_titles(settings), rss, limits)
         papers = run_step("papers", lambda: build_paper_tables(settings), rss, limits)
         links = run_step("links", lambda: build_link_tables(settings), rss, limits)
+        code = run_step("paper code", lambda: judge_paper_code(settings), rss, limits)
         wall = time.perf_counter() - start
-    return PhaseResult(wall, ingest, clusters, papers, links, rss.start, rss.peak, maxrss_bytes())
+    return PhaseResult(
+        wall, ingest, clusters, papers, links, code, rss.start, rss.peak, maxrss_bytes()
+    )
 
 
 @dataclass

@@ -28,6 +28,7 @@ from pipeline.arxiv.api import ArxivClient, ArxivRecord, FetchResult
 from pipeline.arxiv.matching import ArxivMatcher, MatchRun, Resolution, TitleQuery
 from pipeline.db.connection import Connection, Warehouse, registered, scalar
 from pipeline.db.schema import polars_schema
+from pipeline.links.phrases import link_phrase
 from pipeline.links.urls import extract_urls, github_repo
 
 CHUNK = 64
@@ -176,14 +177,17 @@ def store_records(con: Connection, records: Iterable[ArxivRecord]) -> int:
         for table in ("core.arxiv_papers", "internal.arxiv_repos"):
             con.execute(f"DELETE FROM {table} WHERE arxiv_id IN (SELECT arxiv_id FROM new_records)")
         con.execute("INSERT INTO core.arxiv_papers BY NAME SELECT * FROM new_records")
-    repos = {
-        (record_id, repo.lower()): (record_id, repo, f"https://github.com/{repo}")
-        for record_id, text in ((r[0], f"{r[3] or ''} {r[11] or ''}") for r in rows)
-        for url in extract_urls(text)
-        if (repo := github_repo(url))
-    }
+    repos: dict[tuple[str, str], tuple[object, ...]] = {}
+    for record_id, text in ((r[0], f"{r[3] or ''}\n{r[11] or ''}") for r in rows):
+        for url in extract_urls(text):
+            if (repo := github_repo(url)) and (record_id, repo.lower()) not in repos:
+                said = link_phrase(text, repo)
+                url = f"https://github.com/{repo}"
+                repos[record_id, repo.lower()] = (record_id, repo, url, said.sentence, said.phrase)
     if repos:
-        con.executemany("INSERT INTO internal.arxiv_repos VALUES (?, ?, ?)", list(repos.values()))
+        con.executemany(
+            "INSERT INTO internal.arxiv_repos VALUES (?, ?, ?, ?, ?)", list(repos.values())
+        )
     return len(rows)
 
 

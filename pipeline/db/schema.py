@@ -97,6 +97,10 @@ _REPO_URL = _c("url", "VARCHAR", "https://github.com/owner/name.", not_null=True
 _REPO_SOURCE = _c(
     "source", "VARCHAR", "Where it was found: abstract, huggingface or arxiv.", not_null=True
 )
+_LINK_SENTENCE = _c("sentence", "VARCHAR", "The sentence around the link, in the text.")
+_LINK_PHRASE = _c(
+    "phrase", "VARCHAR", "The phrase nearest the link: own:… (own code) or use:… (a tool)."
+)
 _LINK_URL = _c(
     "url", "VARCHAR", "The link, cleaned (scheme added, host lower-cased).", not_null=True
 )
@@ -273,6 +277,8 @@ TABLES: tuple[Table, ...] = (
             _c("arxiv_id", "VARCHAR", "The record (core.arxiv_papers).", not_null=True),
             _REPO,
             _REPO_URL,
+            _LINK_SENTENCE,
+            _LINK_PHRASE,
         ),
     ),
     Table(
@@ -294,7 +300,7 @@ TABLES: tuple[Table, ...] = (
         "internal.listing_repos",
         Step.LINKS,
         "GitHub repositories found per listing.",
-        (_SHA, _POSITION, _REPO, _REPO_URL, _REPO_SOURCE),
+        (_SHA, _POSITION, _REPO, _REPO_URL, _REPO_SOURCE, _LINK_SENTENCE, _LINK_PHRASE),
     ),
     Table(
         "internal.listing_links",
@@ -376,6 +382,22 @@ TABLES: tuple[Table, ...] = (
             _c("comment", "VARCHAR", "The authors' comment (pages, venue, code link)."),
         ),
         key=("arxiv_id",),
+    ),
+    Table(
+        "internal.paper_code_evidence",
+        Step.PAPER_CODE,
+        "A digest of the evidence each paper's repository roles were judged on: a paper "
+        "is judged again only when it changes.",
+        (
+            _PAPER,
+            _c(
+                "evidence_md5",
+                "VARCHAR",
+                "MD5 of the paper's links and their evidence.",
+                not_null=True,
+            ),
+        ),
+        key=("paper_id",),
     ),
     Table(
         "core.paper_repos",

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
+from pipeline.links.phrases import NOTHING_SAID, LinkPhrase
 from pipeline.text import fold, split_words
 
 LINKED_BY_MANY = 3
@@ -28,33 +29,6 @@ NEAR_BEFORE = timedelta(days=180)
 NEAR_AFTER = timedelta(days=365)
 LONG_BEFORE = timedelta(days=365)
 STRONG = frozenset({"huggingface_stated", "readme_cites_paper", "pwc_official"})
-_OWN = re.compile(
-    r"\bour (?:own )?(?:code|codes|implementation|source code|models?|weights|data ?sets?|data"
-    r"|benchmark|toolkit|library|framework|project|repository|repo|system|tool|pipeline)\b"
-    r"|\bcodes? (?:and [a-z ,]+ )?(?:is|are|will be|has been|have been) (?:\w+ ){0,2}"
-    r"(?:available|released|open[- ]?sourced|accessible|provided|hosted)\b"
-    r"|\bwe (?:release|open[- ]?source|publish|make|provide|share|maintain)\b"
-    r"|\b(?:publicly |freely )?available (?:at|on|from|here|via)\b"
-    r"|\bcan be (?:found|accessed|downloaded) (?:at|on|from|here)\b"
-    r"|\b(?:code|project|github|repo|repository|implementation)s?\s*(?:page)?\s*:"
-    r"|\bopen[- ]sourced?\b|\breleased (?:at|on)\b",
-)
-_USE = re.compile(
-    r"\bbuil(?:t|d|ding) (?:up)?on\b|\bbased on\b|\bon top of\b|\bpowered by\b"
-    r"|\bwe (?:use|used|adopt|adopted|employ|employed|leverage|leveraged|utilize|utilized"
-    r"|follow|followed|extend|extended|borrow|borrowed|fine-?tune|fine-?tuned|rely on)\b"
-    r"|\busing\b|\bimplemented (?:with|in|using)\b|\bwith the help of\b"
-    r"|\bbaselines?\b|\bprovided by\b|\b(?:adapted|taken|obtained|forked|derived) from\b"
-    r"|\bet al\b|\bcompared? (?:with|to|against)\b|\bprior work\b|\bthird[- ]party\b"
-    r"|\b(?:existing|popular|widely used|off-the-shelf) (?:\w+ )?"
-    r"(?:tools?|toolkits?|librar(?:y|ies)|frameworks?|implementations?|codebases?)\b"
-    r"|\b(?:the )?(?:official )?(?:implementation|code) (?:of|from)\b",
-)
-# A sentence ends at . ! ? before a space, or at a line break; not after "et al." and
-# the like.
-_SENTENCE_END = re.compile(
-    r"(?<!\bal)(?<!\be\.g)(?<!\bi\.e)(?<!\bcf)(?<!\bvs)(?<!\bFig)(?<!\bEq)[.!?](?:\s|$)|\n"
-)
 
 
 @dataclass(frozen=True)
@@ -63,7 +37,7 @@ class LinkContext:
 
     repo: str  # owner/name as linked
     sources: tuple[str, ...]  # abstract, huggingface, arxiv, pwc_archive
-    texts: tuple[str, ...] = ()  # the texts the link was found in
+    said: LinkPhrase = NOTHING_SAID  # what the text linking it says
     paper_title: str | None = None
     arxiv_id: str | None = None
     paper_date: date | None = None
@@ -82,39 +56,6 @@ class Role:
     signals: tuple[str, ...]
     sentence: str | None = None
     strong: bool = field(default=False, compare=False)
-
-
-def sentence_around(text: str, repo: str) -> tuple[str, int, int] | None:
-    """The sentence holding the link to `repo`, and where the link starts and ends in it."""
-    link = re.search(rf"github\.com/{re.escape(repo)}(?![A-Za-z0-9_.-]*[A-Za-z0-9_-])", text, re.I)
-    if link is None:
-        return None
-    start = 0
-    for end in _SENTENCE_END.finditer(text, 0, link.start()):
-        start = end.end()
-    after = _SENTENCE_END.search(text, link.end())
-    stop = after.start() + 1 if after else len(text)
-    sentence = text[start:stop].strip()
-    offset = text.index(sentence, start) if sentence else start
-    return sentence, link.start() - offset, link.end() - offset
-
-
-def _nearest_phrase(sentence: str, link_start: int, link_end: int) -> tuple[str, str] | None:
-    """('own' or 'use', phrase) of the phrase nearest the link: what the sentence says of
-    this link when it names several (weighing phrases after the link a little less)."""
-    lowered = sentence.lower()
-    best: tuple[float, str, str] | None = None
-    for kind, pattern in (("own", _OWN), ("use", _USE)):
-        for match in pattern.finditer(lowered):
-            if match.start() >= link_start and match.end() <= link_end:
-                continue  # inside the URL itself
-            if match.end() <= link_start:
-                distance = float(link_start - match.end())
-            else:
-                distance = 1.5 * max(0, match.start() - link_end)
-            if best is None or distance < best[0]:
-                best = (distance, kind, match.group(0).strip())
-    return (best[1], best[2]) if best else None
 
 
 def _cites_paper(readme: str, arxiv_id: str | None, title: str | None) -> bool:
@@ -158,12 +99,7 @@ def classify(link: LinkContext) -> Role:
         signals.append("pwc_official")
     if link.readme and _cites_paper(link.readme, link.arxiv_id, link.paper_title):
         signals.append("readme_cites_paper")
-    sentence, phrase = None, None
-    for text in link.texts:
-        if found := sentence_around(text, link.repo):
-            sentence = found[0]
-            phrase = _nearest_phrase(*found)
-            break
+    phrase = link.said.phrase.split(":", 1) if link.said.phrase else None
     if phrase:
         signals.append(f"{phrase[0]}_phrase:{phrase[1]}")
     if link.papers_linking >= LINKED_BY_MANY:
@@ -175,7 +111,7 @@ def classify(link: LinkContext) -> Role:
         signals.append(who)
     strong = any(s in STRONG for s in signals)
     role = _decide(strong, phrase[0] if phrase else None, signals)
-    return Role(role, tuple(signals), sentence, strong)
+    return Role(role, tuple(signals), link.said.sentence, strong)
 
 
 def _decide(strong: bool, phrase: str | None, signals: Sequence[str]) -> str:

@@ -11,16 +11,18 @@ from __future__ import annotations
 import polars as pl
 
 from pipeline.db.connection import Connection, registered
+from pipeline.links.phrases import link_phrase
 from pipeline.links.urls import github_repo, repos_and_links
 
 # Every repository link of every paper, one row per occurrence: in a listing (its
 # abstract, or the source's own field) or in arXiv's record of the paper. The GitHub
 # steps read links from here: `core.repos` describes them, `core.paper_repos` judges them.
 LINKED_REPOS_SQL = """
-SELECT pl.paper_id, r.repo, r.url, r.source, r.file_sha256 AS origin, r.position
+SELECT pl.paper_id, r.repo, r.url, r.source, r.file_sha256 AS origin, r.position,
+       r.sentence, r.phrase
 FROM internal.listing_repos r JOIN core.paper_listings pl USING (file_sha256, position)
 UNION ALL
-SELECT p.paper_id, a.repo, a.url, 'arxiv', a.arxiv_id, 0
+SELECT p.paper_id, a.repo, a.url, 'arxiv', a.arxiv_id, 0, a.sentence, a.phrase
 FROM internal.arxiv_repos a JOIN core.papers p USING (arxiv_id)
 """
 
@@ -64,6 +66,26 @@ def _stated_links(listings: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _with_phrases(repos: pl.DataFrame, listings: pl.DataFrame) -> pl.DataFrame:
+    """Repositories found in abstracts, each with the sentence around it and the phrase
+    nearest it (what the abstract says the repository is)."""
+    found = repos.join(
+        listings.select("file_sha256", "position", "abstract"),
+        on=["file_sha256", "position"],
+        how="left",
+        maintain_order="left",
+    )
+    said = [
+        link_phrase(text, repo)
+        for text, repo in zip(found.get_column("abstract"), found.get_column("repo"), strict=True)
+    ]
+    return found.drop("abstract").with_columns(
+        pl.lit("abstract").alias("source"),
+        pl.Series("sentence", [s.sentence for s in said], dtype=pl.String),
+        pl.Series("phrase", [s.phrase for s in said], dtype=pl.String),
+    )
+
+
 def extract_links(con: Connection) -> int:
     """Scans the listings of files not scanned yet for repositories and other links."""
     listings = con.sql(_UNSCANNED_SQL).pl()
@@ -71,8 +93,7 @@ def extract_links(con: Connection) -> int:
         return 0
     repos, links = repos_and_links(listings, "abstract", ["file_sha256", "position"])
     repos = pl.concat(
-        [repos.with_columns(pl.lit("abstract").alias("source")), _stated_repos(listings)],
-        how="vertical_relaxed",
+        [_with_phrases(repos, listings), _stated_repos(listings)], how="diagonal_relaxed"
     )
     links = pl.concat([links, _stated_links(listings)], how="vertical_relaxed")
     scanned = listings.select("file_sha256").unique()

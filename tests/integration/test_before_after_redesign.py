@@ -47,6 +47,11 @@ ADDED_SINCE = frozenset(
         "raw.dump_files.head_sha256",
         "raw.dump_files.superseded_by",
         *(f"core.paper_repos.{c}" for c in ("role", "sources", "sentence", "signals")),
+        *(
+            f"internal.{t}.{c}"
+            for t in ("listing_repos", "arxiv_repos")
+            for c in ("sentence", "phrase")
+        ),
     }
 )
 SAMPLES = PROJECT_ROOT / "warehouse" / "samples"

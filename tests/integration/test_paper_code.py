@@ -75,6 +75,10 @@ def test_roles_with_their_evidence(tmp_path: Path, local_server: LocalServer) ->
         ("huggingface_stated", "created_near_paper"),  # listed on 2026-11-17
     )
     assert counts == {"mentioned": 1, "official": 3, "unknown": 1}
+    # Nothing changed: no paper is judged again, and the table stays as it is.
+    before = warehouse.rows("SELECT * FROM core.paper_repos ORDER BY ALL")
+    assert steps.judge_paper_code(settings) == {}
+    assert warehouse.rows("SELECT * FROM core.paper_repos ORDER BY ALL") == before
     sentence = warehouse.rows("SELECT sentence FROM core.paper_repos WHERE repo = 'small/ours'")
     assert sentence == [
         (
@@ -84,6 +88,14 @@ def test_roles_with_their_evidence(tmp_path: Path, local_server: LocalServer) ->
     ]
     with settings.warehouse.connect(read_only=True) as con:
         assert quality.evaluate(con, quality.PAPER_REPOS_DESCRIBED).passed
+    # New facts for one repository: only its paper is judged again (a README that now
+    # cites the paper makes the bare link official).
+    fake.repos[4].readme = f"# Where\n\nThe code of *{BARE}*.\n\nEnjoy.\n"
+    client = GitHubClient(quick_session(), fake.url)
+    with client.session:
+        refresh_repos(settings.warehouse, client, 24, False, now=datetime(2030, 1, 1))
+    assert steps.judge_paper_code(settings) == {"official": 1}
+    assert _roles(warehouse)["some/where"][0] == "official"
     # The check fails when a link has no core.repos row.
     with settings.warehouse.write() as con:
         con.execute("DELETE FROM core.repos WHERE repo = 'some/where'")

@@ -13,7 +13,8 @@ from datetime import date, datetime
 
 import pytest
 
-from pipeline.github.roles import LinkContext, Role, classify, sentence_around, settle_paper
+from pipeline.github.roles import LinkContext, Role, classify, settle_paper
+from pipeline.links.phrases import link_phrase, sentence_around
 
 PAPER_DAY = date(2025, 3, 1)
 NEW = datetime(2025, 2, 20)  # created for the paper
@@ -33,7 +34,8 @@ class Case:
 def _abstract_link(repo: str, abstract: str, **context: object) -> LinkContext:
     options: dict[str, object] = {"paper_date": PAPER_DAY, "repo_created": NEW}
     options.update(context)
-    return LinkContext(repo, ("abstract",), (abstract,), **options)  # type: ignore[arg-type]
+    said = link_phrase(abstract, repo)
+    return LinkContext(repo, ("abstract",), said, **options)  # type: ignore[arg-type]
 
 
 def _cases() -> list[Case]:
