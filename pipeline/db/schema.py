@@ -225,6 +225,35 @@ TABLES: tuple[Table, ...] = (
         key=("file_sha256", "position"),
     ),
     Table(
+        "raw.pwc_links",
+        Step.RAW_FILES,
+        "Rows of Papers with Code's links-between-papers-and-code archive, as read.",
+        (
+            _SHA,
+            _c("position", "INTEGER", "1-based order of the row in its file.", not_null=True),
+            _c(
+                "paper_arxiv_id",
+                "VARCHAR",
+                "arXiv ID of the paper, without version.",
+                not_null=True,
+            ),
+            _c("paper_url", "VARCHAR", "The paper's Papers with Code page."),
+            _c("paper_title", "VARCHAR", "Its title there."),
+            _c("repo_url", "VARCHAR", "The repository URL as given.", not_null=True),
+            _c("repo", "VARCHAR", "owner/name read from repo_url.", not_null=True),
+            _c("framework", "VARCHAR", "Deep-learning framework named (pytorch, tf, …)."),
+            _c("is_official", "BOOLEAN", "Papers with Code: the authors' own repository."),
+            _c("mentioned_in_paper", "BOOLEAN", "Papers with Code: the paper names it."),
+            _c(
+                "mentioned_in_github",
+                "BOOLEAN",
+                "Papers with Code: its README cites the paper (inferred from usage).",
+            ),
+        ),
+        key=("file_sha256", "position"),
+        primary_key=True,
+    ),
+    Table(
         "raw.rejects",
         Step.RAW_FILES,
         "What could not be read, and why: whole files (position null) or single entries.",
@@ -411,7 +440,7 @@ TABLES: tuple[Table, ...] = (
             _c(
                 "source",
                 "VARCHAR",
-                "Where it was first found: abstract, huggingface or arxiv.",
+                "Where it was first found: abstract, huggingface, arxiv or pwc_archive.",
                 not_null=True,
             ),
             _c(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 
 @dataclass(slots=True)
@@ -49,6 +50,8 @@ class ParsedDump:
     rejects: list[Reject] = field(default_factory=list)
     snapshot_date: date | None = None
     snapshot_date_source: str = "unknown"
+    # Rows of raw.pwc_links (a polars frame) for a Papers with Code links archive.
+    code_links: Any = None
 
 
 class NotADump(ValueError):

@@ -160,6 +160,7 @@ class _Loaded:
     row: dict[str, object]
     listings: pl.DataFrame
     rejects: list[Reject]
+    code_links: pl.DataFrame = field(default_factory=lambda: empty_code_links())
 
 
 def _file_row(path: Path, sha: str, size: int, archive: Path, head: bytes) -> dict[str, object]:
@@ -198,11 +199,25 @@ def _read(path: Path, data: bytes, sha: str, archive: Path, job: _Job) -> _Loade
     except Exception as exc:  # a reader's bug or a file it chokes on: this file alone
         return _quarantined(row, f"unreadable: {type(exc).__name__}: {exc}"[:500], "")
     rejects = parsed.rejects + untitled
-    row |= _parsed_fields(parsed, listings.height, rejects)
+    code_links = _code_links(sha, parsed)
+    row |= _parsed_fields(parsed, listings.height + code_links.height, rejects)
     if row["status"] == "quarantined":
         # A file none of whose entries could be read is a whole-file reject too.
         rejects = [Reject(None, str(row["error"]), _head(data)), *rejects]
-    return _Loaded(row, listings, rejects)
+    return _Loaded(row, listings, rejects, code_links)
+
+
+def empty_code_links() -> pl.DataFrame:
+    return pl.DataFrame(schema=_CODE_LINKS_SCHEMA)
+
+
+def _code_links(sha: str, parsed: ParsedDump) -> pl.DataFrame:
+    """The rows of a Papers with Code links archive, keyed by the file."""
+    if parsed.code_links is None:
+        return empty_code_links()
+    return parsed.code_links.with_columns(pl.lit(sha).alias("file_sha256")).select(
+        list(_CODE_LINKS_SCHEMA)
+    )
 
 
 def _split_untitled(listings: pl.DataFrame) -> tuple[pl.DataFrame, list[Reject]]:
@@ -338,7 +353,7 @@ def _batches(items: Iterable[_Loaded]) -> Iterator[list[_Loaded]]:
     size = 0
     for item in items:
         batch.append(item)
-        size += item.listings.height
+        size += item.listings.height + item.code_links.height
         if size >= _BATCH_ENTRIES:
             yield batch
             batch, size = [], 0
@@ -347,10 +362,12 @@ def _batches(items: Iterable[_Loaded]) -> Iterator[list[_Loaded]]:
 
 
 _REJECTS_SCHEMA = polars_schema("raw.rejects")
+_CODE_LINKS_SCHEMA = polars_schema("raw.pwc_links")
 
 
 def _write_batch(con: Connection, batch: list[_Loaded]) -> None:
     listings = pl.concat([item.listings for item in batch])
+    code_links = pl.concat([item.code_links for item in batch])
     files = pl.DataFrame(
         [
             item.row | {"listing_count": item.listings.height, "reject_count": len(item.rejects)}
@@ -371,7 +388,9 @@ def _write_batch(con: Connection, batch: list[_Loaded]) -> None:
         ],
         schema=_REJECTS_SCHEMA,
     )
-    with registered(con, new_files=files, new_listings=listings, new_rejects=rejects):
+    with registered(
+        con, new_files=files, new_listings=listings, new_rejects=rejects, new_code=code_links
+    ):
         con.execute(
             "INSERT INTO raw.dump_files BY NAME "
             "SELECT * REPLACE (fetched_at::TIMESTAMP AS fetched_at) FROM new_files"
@@ -381,6 +400,7 @@ def _write_batch(con: Connection, batch: list[_Loaded]) -> None:
         )
         con.execute("INSERT INTO raw.listings BY NAME SELECT * FROM new_listings")
         con.execute("INSERT INTO raw.rejects BY NAME SELECT * FROM new_rejects")
+        con.execute("INSERT INTO raw.pwc_links BY NAME SELECT * FROM new_code")
 
 
 def _scan(

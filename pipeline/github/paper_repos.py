@@ -30,9 +30,15 @@ _SCHEMA = polars_schema("core.paper_repos")
 _EVIDENCE_SQL = f"""
 CREATE OR REPLACE TEMP TABLE code_evidence AS
 WITH linked AS (
-    SELECT *, CASE source WHEN 'abstract' THEN 0 WHEN 'huggingface' THEN 1 ELSE 2 END
-              AS rank
+    SELECT *, CASE source WHEN 'abstract' THEN 0 WHEN 'huggingface' THEN 1
+                          WHEN 'arxiv' THEN 2 ELSE 3 END AS rank
     FROM ({LINKED_REPOS_SQL})
+),
+pwc AS (
+    -- Papers with Code's own judgement, where its archive links the repository
+    SELECT p.paper_id, lower(w.repo) AS repo_key, bool_or(w.is_official) AS pwc_official
+    FROM raw.pwc_links w JOIN core.papers p ON p.arxiv_id = w.paper_arxiv_id
+    GROUP BY ALL
 ),
 per_link AS (
     SELECT paper_id, lower(repo) AS repo_key,
@@ -48,7 +54,8 @@ linking AS (
     SELECT repo_key, count(DISTINCT paper_id) AS papers FROM per_link GROUP BY repo_key
 )
 SELECT e.*, md5(concat_ws('|', e.repo_key, e.repo, e.source, e.sources::VARCHAR,
-                          e.sentence, e.phrase, e.title, e.arxiv_id, e.paper_date,
+                          e.sentence, e.phrase, e.pwc_official, e.title, e.arxiv_id,
+                          e.paper_date,
                           e.authors::VARCHAR, e.org_handle, e.repo_owner, e.repo_created,
                           e.readme_version, e.papers_linking)) AS row_md5
 FROM (
@@ -59,13 +66,14 @@ FROM (
            a.authors, p.org_handle,
            split_part(r.full_name, '/', 1) AS repo_owner, r.created_at AS repo_created,
            r.repo_id, m.etag || ':' || length(m.text) AS readme_version,
-           n.papers AS papers_linking
+           n.papers AS papers_linking, w.pwc_official
     FROM per_link pl
     JOIN core.papers p USING (paper_id)
     JOIN linking n USING (repo_key)
     LEFT JOIN core.arxiv_papers a ON a.arxiv_id = p.arxiv_id
     LEFT JOIN core.repos r ON r.repo = pl.repo_key
     LEFT JOIN internal.repo_readmes m ON m.repo_id = r.repo_id
+    LEFT JOIN pwc w ON w.paper_id = pl.paper_id AND w.repo_key = pl.repo_key
 ) e
 """
 
@@ -112,6 +120,7 @@ def _context(row: dict[str, Any]) -> LinkContext:
         repo_created=row["repo_created"],
         readme=row["readme"],
         papers_linking=row["papers_linking"],
+        pwc_official=row["pwc_official"],
     )
 
 

@@ -321,14 +321,21 @@ def _read_readmes(
     is spent: what is left is read next run."""
     with warehouse.connect(read_only=True) as con:
         due = con.execute(_README_DUE_SQL, [now - timedelta(hours=refresh_hours)]).fetchall()
-    for row in due:
-        try:
-            check = _check_readme(client, row)
-        except (RateLimited, ServiceUnavailable) as exc:
-            report.stopped = f"READMEs: {exc}"
+    for position in range(0, len(due), GRAPHQL_BATCH):
+        checks: list[_ReadmeCheck] = []
+        for row in due[position : position + GRAPHQL_BATCH]:
+            try:
+                checks.append(_check_readme(client, row))
+            except (RateLimited, ServiceUnavailable) as exc:
+                report.stopped = f"READMEs: {exc}"
+                break
+            except RequestFailed as exc:
+                checks.append(
+                    _ReadmeCheck(row[0], ReadmeAnswer("error", error=exc.reason), None, None)
+                )
+        with warehouse.write() as con:  # one short transaction per chunk
+            for check in checks:
+                _store_readme(con, check, now)
+        report.readmes_read += len(checks)
+        if report.stopped:
             return
-        except RequestFailed as exc:
-            check = _ReadmeCheck(row[0], ReadmeAnswer("error", error=exc.reason), None, None)
-        with warehouse.write() as con:
-            _store_readme(con, check, now)
-        report.readmes_read += 1

@@ -97,6 +97,8 @@ def classify(link: LinkContext) -> Role:
         signals.append("huggingface_stated")
     if link.pwc_official:
         signals.append("pwc_official")
+    elif link.pwc_official is False:
+        signals.append("pwc_not_official")
     if link.readme and _cites_paper(link.readme, link.arxiv_id, link.paper_title):
         signals.append("readme_cites_paper")
     phrase = link.said.phrase.split(":", 1) if link.said.phrase else None
@@ -121,6 +123,8 @@ def _decide(strong: bool, phrase: str | None, signals: Sequence[str]) -> str:
         return "official"
     if phrase == "use" or (shared and phrase != "own"):
         return "mentioned"
+    if "pwc_not_official" in signals:  # Papers with Code judged it someone else's
+        return "unknown" if phrase == "own" else "mentioned"
     if phrase == "own":
         return "unknown" if shared or old else "official"
     near = "created_near_paper" in signals

@@ -15,7 +15,8 @@ from pipeline.links.phrases import link_phrase
 from pipeline.links.urls import github_repo, repos_and_links
 
 # Every repository link of every paper, one row per occurrence: in a listing (its
-# abstract, or the source's own field) or in arXiv's record of the paper. The GitHub
+# abstract, or the source's own field), in arXiv's record of the paper, or in Papers
+# with Code's archive (joined by arXiv ID). The GitHub
 # steps read links from here: `core.repos` describes them, `core.paper_repos` judges them.
 LINKED_REPOS_SQL = """
 SELECT pl.paper_id, r.repo, r.url, r.source, r.file_sha256 AS origin, r.position,
@@ -24,6 +25,10 @@ FROM internal.listing_repos r JOIN core.paper_listings pl USING (file_sha256, po
 UNION ALL
 SELECT p.paper_id, a.repo, a.url, 'arxiv', a.arxiv_id, 0, a.sentence, a.phrase
 FROM internal.arxiv_repos a JOIN core.papers p USING (arxiv_id)
+UNION ALL
+SELECT p.paper_id, w.repo, 'https://github.com/' || w.repo, 'pwc_archive', w.file_sha256,
+       w.position, NULL, NULL
+FROM raw.pwc_links w JOIN core.papers p ON p.arxiv_id = w.paper_arxiv_id
 """
 
 PAPER_LINKS_SQL = """

@@ -125,6 +125,7 @@ class FakeGitHub:
     def __init__(self, server: LocalServer, repos: list[FakeRepo], token: str | None = None):
         self.server = server
         self.repos = {repo.repo_id: repo for repo in repos}
+        self._by_name = {repo.full_name.lower(): repo for repo in repos}
         self.renamed: dict[str, int] = {}  # old lower-case name -> id
         self.blocked: set[str] = set()
         self.token = token
@@ -150,10 +151,12 @@ class FakeGitHub:
         repo = self._named(old)
         assert repo is not None, old
         self.renamed[old.lower()] = repo.repo_id
+        del self._by_name[old.lower()]
         repo.full_name = new
+        self._by_name[new.lower()] = repo
 
     def _named(self, name: str) -> FakeRepo | None:
-        return next((r for r in self.repos.values() if r.full_name.lower() == name.lower()), None)
+        return self._by_name.get(name.lower())
 
     # --- budget -----------------------------------------------------------------------------
 

@@ -43,6 +43,7 @@ from tests.integration.test_enrichment import (
     hf_api_item,
     make_client,
 )
+from tests.integration.test_pwc_archive import as_json, pwc_record
 
 BASE = "Hierarchical Planning Agents for Household Robot Manipulation"
 TYPO = "Hierarchical Planning Agents for Huosehold Robot Manipulation"  # a smaller key id
@@ -112,6 +113,8 @@ def _land_second(landing: Path) -> None:
         api_bytes([hf_api_item(VERIFIER_ID, NEW_TITLE, ABS_VERIFIER)])
     )
     (landing / "typo.txt").write_text(dump_text([Listing(TYPO, CHORES)]))
+    pwc = [pwc_record(VERIFIER_ID, "https://github.com/verifier-lab/decoding", True)]
+    (landing / "links-between-papers-and-code.json").write_bytes(as_json(pwc))
 
 
 def test_each_step_writes_exactly_the_tables_its_asset_declares(
