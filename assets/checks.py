@@ -18,6 +18,7 @@ from pipeline.db.quality import arxiv_outcome_shares, repo_status_shares
 MIN_MATCHED_SHARE = 0.3
 MAX_ERROR_SHARE = 0.1
 MAX_NOT_FOUND_SHARE = 0.2
+MAX_PLACEHOLDER_SHARE = 0.2
 
 
 def _result(pipeline_settings: PipelineSettings, rule: quality.Rule) -> AssetCheckResult:
@@ -81,27 +82,29 @@ def arxiv_outcomes_in_bounds(pipeline_settings: PipelineSettings) -> AssetCheckR
 
 @asset_check(
     asset=asset_key("core.repos"),
-    name="repos_mostly_found",
-    description=f"warns when more than {MAX_NOT_FOUND_SHARE:.0%} of linked repositories "
-    "GitHub answered for do not exist (dead links)",
+    name="repos_mostly_usable",
+    description=f"warns when more than {MAX_NOT_FOUND_SHARE:.0%} of the repositories GitHub "
+    f"answered for do not exist, or more than {MAX_PLACEHOLDER_SHARE:.0%} are placeholders",
 )
-def repos_mostly_found(pipeline_settings: PipelineSettings) -> AssetCheckResult:
+def repos_mostly_usable(pipeline_settings: PipelineSettings) -> AssetCheckResult:
     with pipeline_settings.resolve().warehouse.connect(read_only=True) as con:
         shares = repo_status_shares(con)
-    checked, missing = int(shares["checked"]), shares["not_found"]
+    checked, missing, empty = int(shares["checked"]), shares["not_found"], shares["placeholder"]
     reason = (
         "GitHub has not answered for any linked repository yet (offline, or nothing new)"
         if checked == 0
-        else f"of {checked} repositories GitHub answered for, {missing:.0%} do not exist "
-        f"(wanted: at most {MAX_NOT_FOUND_SHARE:.0%})"
+        else f"of {checked} repositories GitHub answered for, {missing:.0%} do not exist and "
+        f"{empty:.0%} are placeholders (wanted: at most {MAX_NOT_FOUND_SHARE:.0%} and "
+        f"{MAX_PLACEHOLDER_SHARE:.0%})"
     )
     return AssetCheckResult(
-        passed=missing <= MAX_NOT_FOUND_SHARE,
+        passed=missing <= MAX_NOT_FOUND_SHARE and empty <= MAX_PLACEHOLDER_SHARE,
         severity=AssetCheckSeverity.WARN,
         description=reason,
         metadata={
             "repos_answered": MetadataValue.int(checked),
             "not_found_share": MetadataValue.text(f"{missing:.1%}"),
+            "placeholder_share": MetadataValue.text(f"{empty:.1%}"),
         },
     )
 
@@ -114,5 +117,5 @@ ASSET_CHECKS = [
     _check(asset_key("core.paper_repos"), quality.REPO_FORMAT),
     _check(asset_key("core.paper_repos"), quality.PAPER_REPOS_DESCRIBED),
     arxiv_outcomes_in_bounds,
-    repos_mostly_found,
+    repos_mostly_usable,
 ]

@@ -111,11 +111,16 @@ def arxiv_outcome_shares(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
 
 def repo_status_shares(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
     """Among repositories GitHub described or refused (not `pending`, not `error`): how
-    many there are, and the share that does not exist."""
+    many there are, and the shares that do not exist and that hold no code yet."""
     row = con.execute(
         """SELECT count(*) FILTER (WHERE status NOT IN ('pending', 'error')),
-                  count(*) FILTER (WHERE status = 'not_found')
+                  count(*) FILTER (WHERE status = 'not_found'),
+                  count(*) FILTER (WHERE placeholder)
            FROM core.repos"""
     ).fetchall()[0]
     checked = row[0] or 0
-    return {"checked": float(checked), "not_found": row[1] / checked if checked else 0.0}
+    return {
+        "checked": float(checked),
+        "not_found": row[1] / checked if checked else 0.0,
+        "placeholder": row[2] / checked if checked else 0.0,
+    }

@@ -37,7 +37,7 @@ from assets.resources import PipelineSettings
 from pipeline.db import quality
 from pipeline.db.connection import Warehouse
 from pipeline.db.schema import TABLE, Step, tables_of
-from tests.builders import Listing, TempWarehouse, abstract, dump_text
+from tests.builders import TODAY, Listing, TempWarehouse, abstract, dump_text, every_step
 from tests.fakes.dagster_processes import cli_env
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -56,6 +56,7 @@ CHECKS = {
     ("core.paper_listings", "every_listing_mapped_once"),
     ("core.paper_listings", "listings_point_at_papers"),
     ("core.paper_repos", "repo_format_valid"),
+    ("core.paper_repos", "paper_repos_in_repos"),
 }
 
 
@@ -218,6 +219,7 @@ _CORRUPTIONS: dict[str, tuple[str, ...]] = {
     "listings_point_at_papers": (
         "UPDATE core.paper_listings SET paper_id = 'p_missing' WHERE position = 2",
     ),
+    "paper_repos_in_repos": ("DELETE FROM core.repos",),
     "repo_format_valid": (
         "INSERT INTO core.paper_repos (paper_id, repo, url, source) SELECT paper_id, 'not a repo', "
         "'https://github.com/not a repo', 'abstract' FROM core.papers LIMIT 1",
@@ -233,6 +235,7 @@ _RULES = {
         quality.LISTINGS_MAPPED_ONCE,
         quality.LISTINGS_HAVE_PAPERS,
         quality.REPO_FORMAT,
+        quality.PAPER_REPOS_DESCRIBED,
     )
 }
 
@@ -242,7 +245,7 @@ def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     warehouse = TempWarehouse(tmp_path_factory.mktemp("built"))
     for name, text in _dumps().items():
         warehouse.land(name, text)
-    warehouse.refresh()
+    every_step(warehouse.settings, TODAY)  # the repos step too: core.repos is checked
     return warehouse.settings.warehouse_path
 
 
@@ -266,7 +269,9 @@ def test_quality_rules_catch_bad_data(built_warehouse: Path, tmp_path: Path, bro
         failed = {name for name, rule in _RULES.items() if not quality.evaluate(con, rule).passed}
         outcome = quality.evaluate(con, _RULES[broken], examples=1)
     assert broken in failed
-    assert failed <= {broken, "every_listing_mapped_once"}  # a moved listing may count twice
+    # a moved listing may count twice; an invented repository has no core.repos row
+    also = {"every_listing_mapped_once", "paper_repos_in_repos"}
+    assert failed <= {broken} | also
     assert outcome.offending >= 1 and len(outcome.examples) == 1
 
 

@@ -7,6 +7,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from dagster import AssetCheckSeverity, AssetSelection, materialize
+
+from assets.checks import ASSET_CHECKS, repos_mostly_usable
+from assets.definitions import defs
+from assets.resources import PipelineSettings
 from pipeline import steps
 from pipeline.db import quality
 from pipeline.github.api import GitHubClient
@@ -160,3 +165,23 @@ def test_papers_with_code_and_star_trends(tmp_path: Path, local_server: LocalSer
     assert ("lab/fine", 10, 0, 0, 1) in trending
     assert {row[2] for row in missing} == {"lab/soon", "lab/gone"}
     assert [row[0] for row in growing] == ["lab/rising"]
+
+    # One of four repositories is gone, one of the rest a placeholder: the WARN check says so.
+    result = materialize(
+        [*defs.assets, *ASSET_CHECKS],
+        selection=AssetSelection.checks(repos_mostly_usable),
+        resources={
+            "pipeline_settings": PipelineSettings(
+                landing_dir=str(settings.landing_dir),
+                warehouse=str(settings.warehouse_path),
+                raw_archive=str(settings.raw_archive_dir),
+            )
+        },
+        raise_on_error=False,
+    )
+    (evaluation,) = result.get_asset_check_evaluations()
+    assert not evaluation.passed and evaluation.severity == AssetCheckSeverity.WARN
+    assert evaluation.description == (
+        "of 4 repositories GitHub answered for, 25% do not exist and 25% are placeholders "
+        "(wanted: at most 20% and 20%)"
+    )

@@ -88,6 +88,7 @@ COMMANDS: dict[str, Check] = {
         output="row counts after the incremental dump", timeout_s=900
     ),
     ".venv/bin/python -m benchmarks.arxiv_requests": Check(output="precision"),
+    ".venv/bin/python -m benchmarks.github_requests": Check(output="rows/s", timeout_s=900),
 }
 
 
