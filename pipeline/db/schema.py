@@ -221,6 +221,11 @@ TABLES: tuple[Table, ...] = (
             ),
             _c("project_page", "VARCHAR", "Project page the source states."),
             _c("title_key", "VARCHAR", "Normalized title used to group listings into papers."),
+            _c(
+                "github_stars",
+                "INTEGER",
+                "Stars of github_url as Hugging Face showed them (githubStars).",
+            ),
         ),
         key=("file_sha256", "position"),
     ),
@@ -555,7 +560,13 @@ TABLES: tuple[Table, ...] = (
         (
             _c("repo", "VARCHAR", "owner/name in lower case (core.repos).", not_null=True),
             _c("observed_at", "TIMESTAMP", "When it was observed (UTC).", not_null=True),
-            _c("source", "VARCHAR", "github (its API).", not_null=True),
+            _c(
+                "source",
+                "VARCHAR",
+                "github (its API) or huggingface (githubStars in a saved or fetched "
+                "listing; observed on the file's snapshot day).",
+                not_null=True,
+            ),
             _c("status", "VARCHAR", "The repository's status then (core.repos).", not_null=True),
             _c("stars", "INTEGER", "Stargazers then."),
             _c("forks", "INTEGER", "Forks then."),

@@ -29,6 +29,7 @@ class Entry:
     authors: list[str] | None = None
     github_url: str | None = None
     project_page: str | None = None
+    github_stars: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

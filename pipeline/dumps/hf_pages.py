@@ -143,6 +143,7 @@ def _entry(position: int, item: object) -> tuple[Entry | None, Reject | None]:
         authors=authors,
         github_url=_url(_first(paper.get("githubRepo"), item.get("githubRepo"))),
         project_page=_url(_first(paper.get("projectPage"), item.get("projectPage"))),
+        github_stars=_count(_first(paper.get("githubStars"), item.get("githubStars"))),
     )
     if raw_id is not None and entry.arxiv_id is None:
         note = f"item {position}: invalid arXiv id in paper.id, left empty; entry kept"

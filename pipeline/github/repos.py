@@ -61,10 +61,35 @@ ORDER BY r.checked_at NULLS FIRST, r.repo
 """
 
 
+# Hugging Face shows a listed paper's GitHub stars (`githubStars`): each is an
+# observation of that repository on the day its file was a snapshot of, added once.
+_HF_STARS_SQL = """
+INSERT INTO core.repo_observations BY NAME
+WITH seen AS (
+    SELECT lower(r.repo) AS repo,
+           coalesce(f.snapshot_date::TIMESTAMP, f.ingested_at) AS observed_at,
+           max(l.github_stars) AS stars
+    FROM raw.listings l
+    JOIN internal.listing_repos r USING (file_sha256, position)
+    JOIN raw.dump_files f USING (file_sha256)
+    WHERE l.github_stars IS NOT NULL AND r.source = 'huggingface' AND f.status = 'loaded'
+    GROUP BY ALL
+)
+SELECT s.repo, s.observed_at, 'huggingface' AS source,
+       coalesce(c.status, 'pending') AS status, s.stars
+FROM seen s LEFT JOIN core.repos c USING (repo)
+WHERE NOT EXISTS (
+    SELECT 1 FROM core.repo_observations o
+    WHERE o.source = 'huggingface' AND o.repo = s.repo AND o.observed_at = s.observed_at
+)
+"""
+
+
 @dataclass
 class ReposReport:
     offline: bool = False
     linked_new: int = 0
+    hf_observations: int = 0
     due: int = 0
     asked: int = 0
     readmes_read: int = 0
@@ -207,6 +232,8 @@ def refresh_repos(
         report.linked_new = con.execute(_ADD_LINKED_SQL).fetchone()[0]
         due = con.execute(_DUE_SQL, [now - timedelta(hours=refresh_hours)]).fetchall()
     report.due = len(due)
+    with warehouse.write() as con:
+        report.hf_observations = con.execute(_HF_STARS_SQL).fetchone()[0]
     if offline:
         _leave(warehouse, [repo for repo, _ in due], OFFLINE_CAUSE)
     else:

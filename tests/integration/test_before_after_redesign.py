@@ -46,6 +46,7 @@ ADDED_SINCE = frozenset(
     {
         "raw.dump_files.head_sha256",
         "raw.dump_files.superseded_by",
+        "raw.listings.github_stars",
         *(f"core.paper_repos.{c}" for c in ("role", "sources", "sentence", "signals")),
         *(
             f"internal.{t}.{c}"

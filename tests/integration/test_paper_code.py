@@ -16,7 +16,7 @@ from pipeline import steps
 from pipeline.db import quality
 from pipeline.github.api import GitHubClient
 from pipeline.github.repos import refresh_repos
-from tests.builders import Listing, TempWarehouse, abstract, dump_text
+from tests.builders import Listing, TempWarehouse, abstract, dump_text, every_step
 from tests.fakes.github import FakeGitHub, FakeRepo
 from tests.fakes.huggingface import api_bytes
 from tests.fakes.local_server import LocalServer, quick_session
@@ -185,3 +185,17 @@ def test_papers_with_code_and_star_trends(tmp_path: Path, local_server: LocalSer
         "of 4 repositories GitHub answered for, 25% do not exist and 25% are placeholders "
         "(wanted: at most 20% and 20%)"
     )
+
+
+def test_hugging_face_stars_are_observations(tmp_path: Path) -> None:
+    warehouse = TempWarehouse(tmp_path)
+    item = hf_api_item("2503.04444", "Stars Seen on Hugging Face", abstract("stars"))
+    item["paper"]["githubRepo"] = "https://github.com/Star-Lab/seen"
+    item["paper"]["githubStars"] = 321
+    warehouse.land("hf.json", api_bytes([item]).decode())
+    every_step(warehouse.settings)  # offline: GitHub is not asked
+    every_step(warehouse.settings)  # and a re-run adds nothing
+    rows = warehouse.rows(
+        "SELECT repo, source, status, stars FROM core.repo_observations ORDER BY observed_at"
+    )
+    assert rows == [("star-lab/seen", "huggingface", "pending", 321)]
