@@ -22,8 +22,9 @@ echo "new in this run: $(grep -o '[0-9]* new file(s) of [0-9]* scanned[^|]*quara
 .venv/bin/python -m pipeline.query
 if [ "$PAPERS_OFFLINE" = "1" ]; then
   echo "Ran offline (PAPERS_OFFLINE=1): arXiv was not asked, so core.arxiv_papers is empty and"
-  echo "papers whose source states no arXiv ID are 'pending' in core.arxiv_matches;"
-  echo "PAPERS_OFFLINE=0 ./scripts/demo.sh asks arXiv."
+  echo "papers whose source states no arXiv ID are 'pending' in core.arxiv_matches; GitHub was"
+  echo "not asked either, so core.repos lists the linked repositories as 'pending'."
+  echo "PAPERS_OFFLINE=0 ./scripts/demo.sh asks both (set GITHUB_TOKEN for GraphQL batches)."
 fi
 cat <<MSG
 

@@ -26,6 +26,8 @@ from pipeline.settings import PROJECT_ROOT, Settings, SettingsError
         ("PAPERS_HTTP_DEADLINE_S", "0", "more than 0"),
         ("PAPERS_SENSOR_INTERVAL_S", "0", "at least 1"),
         ("PAPERS_INGEST_WORKERS", "-2", "at least 0"),
+        ("GITHUB_REFRESH_HOURS", "0", "more than 0"),
+        ("GITHUB_MIN_INTERVAL_S", "-1", "at least 0"),
         ("PAPERS_MAX_FILE_MB", "0", "more than 0"),
         ("PAPERS_MAX_JSON_DEPTH", "1", "at least 2"),
         ("ARXIV_API_URL", "export.arxiv.org/api/query", "http:// or https:// URL"),
@@ -102,3 +104,11 @@ def test_the_settings_shown_never_hold_the_token() -> None:
     shown = Settings.from_env({"GITHUB_TOKEN": token, "PAPERS_OFFLINE": "1"}).shown()
     assert shown["github_token"] == "set" and shown["offline"] == "True"
     assert token not in repr(shown) and "landing_dir" in shown and "warehouse_path" in shown
+
+
+def test_a_malformed_token_is_refused_without_being_echoed() -> None:
+    token = "ghp_pasted_with_a_space 0123456789"
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env({"GITHUB_TOKEN": token})
+    assert "GITHUB_TOKEN" in str(refused.value) and "ghp_" not in str(refused.value)
+    assert Settings.from_env({"GITHUB_TOKEN": "  ghp_fine\n"}).github_token == "ghp_fine"
