@@ -25,6 +25,8 @@ _INVISIBLE = re.compile(f"[{INVISIBLE_CHARS}]|[\x00-\x08\x0e-\x1f\x7f]")
 # (A pattern matching every single space costs a replacement per word.)
 _ODD_SPACES = r"\s{2,}|[^\S ]"
 _DASHES = re.compile(r"[\u2010-\u2015\u2212\uFE58\uFE63\uFF0D]")
+# The hyphen and every dash `fold` turns into one, as an RE2 class for DuckDB.
+_DASHES_SQL = r"[-\x{2010}-\x{2015}\x{2212}\x{FE58}\x{FE63}\x{FF0D}]"
 _JOINING_HYPHEN = re.compile(r"(?<=[^\W\d_])-(?=[^\W\d_])")
 _NON_WORD = re.compile(r"[\W_]+")
 
@@ -98,10 +100,11 @@ def title_words(title: str) -> list[str]:
 def title_words_sql(column: str) -> str:
     """`title_words` of a VARCHAR column as a DuckDB expression giving a list, near
     enough for proposing candidate pairs (which `title_words` then checks): lower case,
-    accents stripped, a hyphen between letters joining them."""
+    accents stripped, a hyphen (or any dash `fold` reads as one) between letters joining
+    them."""
     joined = f"lower(strip_accents({column}))"
     for _ in range(2):  # overlapping matches (`a-b-c`) need a second pass
-        joined = f"regexp_replace({joined}, '(\\p{{L}})-(\\p{{L}})', '\\1\\2', 'g')"
+        joined = f"regexp_replace({joined}, '(\\p{{L}}){_DASHES_SQL}(\\p{{L}})', '\\1\\2', 'g')"
     return f"regexp_extract_all({joined}, '[\\p{{L}}\\p{{N}}]+')"
 
 

@@ -389,6 +389,20 @@ def test_typo_anywhere_in_a_short_title_is_found(warehouse: TempWarehouse) -> No
     assert warehouse.paper_of("1.txt", 1) == warehouse.paper_of("2.txt", 1)
 
 
+@pytest.mark.parametrize("dash", ["\u2010", "\u2011"], ids=["U+2010", "U+2011"])
+def test_a_typo_of_a_title_with_unicode_hyphens_is_found(
+    warehouse: TempWarehouse, dash: str
+) -> None:
+    """The SQL word splitter joins words across every dash Python does: otherwise the
+    word positions of the signatures shift and the typo variant is never a candidate."""
+    title = f"Self{dash}Supervised Grasp{dash}Planning for Household Robot Manipulators"
+    typo = f"Self{dash}Supervised Grasp{dash}Planning for Housheold Robot Manipulators"
+    warehouse.land("1.txt", dump_text([Listing(title, abstract("grasp planning"))]))
+    warehouse.land("2.txt", dump_text([Listing(typo, abstract("grasp planning"))]))
+    warehouse.refresh()
+    assert warehouse.paper_of("1.txt", 1) == warehouse.paper_of("2.txt", 1)
+
+
 def test_merged_values_follow_the_rules(warehouse: TempWarehouse) -> None:
     """Newest snapshot first (unknown last): title and abstract from the newest listing,
     every other value from the newest listing that states it."""

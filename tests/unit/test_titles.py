@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import unicodedata
 
+import duckdb
 import pytest
 
 from pipeline.papers.titles import number_signature, typo_variant
-from pipeline.text import fold, title_key, title_words
+from pipeline.text import fold, title_key, title_words, title_words_sql
 
 
 def full_width(text: str) -> str:
@@ -166,3 +167,19 @@ def test_not_typo_variants(a: str, b: str) -> None:
 def test_digits_glued_to_letters_or_not_share_a_key() -> None:
     assert title_key("GPT-3 Solves Puzzles") == title_key("GPT3 solves puzzles")
     assert title_key("Llama 3 1B Distilled") != title_key("Llama 31B Distilled")
+
+
+@pytest.mark.parametrize("dash", ["-", "\u2010", "\u2011", "\u2012", "\u2013", "\u2212", "\uff0d"])
+def test_the_sql_word_splitter_reads_every_dash_as_python_does(dash: str) -> None:
+    """Signatures are computed in SQL and checked in Python: both must see the same
+    words, or a title with U+2011 hyphens never meets its typo variants."""
+    title = f"Self{dash}Supervised Pre{dash}training of Vision{dash}Language Models"
+    with duckdb.connect() as con:
+        (words,) = con.execute(
+            f"SELECT {title_words_sql('t')} FROM (SELECT $1 AS t)", [title]
+        ).fetchone()
+    assert (
+        words
+        == title_words(title)
+        == ["selfsupervised", "pretraining", "of", "visionlanguage", "models"]
+    )
