@@ -33,7 +33,7 @@ from tests.builders import Listing, abstract, dump_text
 from tests.fakes.github import FakeGitHub, FakeRepo
 from tests.fakes.local_server import LocalServer
 
-TOKEN = "ghp_benchmarkTOKEN000000000000000000000"
+TOKEN = "FAKE-TOKEN-for-the-benchmark-only"
 
 
 def _settings(root: Path) -> Settings:

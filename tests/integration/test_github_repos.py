@@ -21,7 +21,7 @@ from tests.builders import Listing, TempWarehouse, abstract, dump_text, every_st
 from tests.fakes.github import JSON, FakeGitHub, FakeRepo
 from tests.fakes.local_server import LocalServer, Reply, quick_session
 
-TOKEN = "ghp_TESTTOKEN0123456789abcdefABCDEF0123"
+TOKEN = "FAKE-TOKEN-for-tests-only"
 NOW = datetime(2026, 6, 1, 12, 0)
 
 

@@ -20,7 +20,7 @@ from tests.fakes.local_server import LocalServer, Reply
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
-TOKEN = "ghp_PLANTEDsecret0123456789abcdefGHIJKL"
+TOKEN = "FAKE-TOKEN-planted-by-test-0451"
 
 
 def _files_holding(root: Path, needle: bytes) -> list[str]:
