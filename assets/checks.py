@@ -116,6 +116,7 @@ ASSET_CHECKS = [
     _check(asset_key("core.paper_listings"), quality.LISTINGS_HAVE_PAPERS),
     _check(asset_key("core.paper_repos"), quality.REPO_FORMAT),
     _check(asset_key("core.paper_repos"), quality.PAPER_REPOS_DESCRIBED),
+    *(_check(asset_key(table), rule) for table, rule in quality.KEY_RULES.items()),
     arxiv_outcomes_in_bounds,
     repos_mostly_usable,
 ]

@@ -3,7 +3,7 @@ tables (sortable in the UI, not markdown behind a click)."""
 
 from dagster import MetadataValue, TableColumn, TableRecord, TableSchema
 
-from pipeline.db.connection import Warehouse, scalar
+from pipeline.db.connection import Connection, Warehouse, scalar
 
 PREVIEW_ROWS = 20
 _CELL = 80
@@ -30,18 +30,23 @@ def _value(value: object) -> str | int | float | bool | None:
     return text if len(text) <= _TEXT_CELL else text[: _TEXT_CELL - 1] + "…"
 
 
-def table_metadata(warehouse: Warehouse, table: str) -> dict[str, object]:
-    """Row count and a preview of the first rows of a warehouse table."""
+def tables_metadata(warehouse: Warehouse, tables: list[str]) -> dict[str, dict[str, object]]:
+    """Row count and a preview of the first rows of each table, over one connection (a
+    lake's costs a quarter second to open)."""
     with warehouse.connect(read_only=True) as con:
-        count = scalar(con, f"SELECT count(*) FROM {table}")
-        cursor = con.execute(f"SELECT * FROM {table} ORDER BY 1 LIMIT {PREVIEW_ROWS}")
-        columns = [d[0] for d in cursor.description]
-        rows = cursor.fetchall()
+        return {table: _table_metadata(con, warehouse, table) for table in tables}
+
+
+def _table_metadata(con: Connection, warehouse: Warehouse, table: str) -> dict[str, object]:
+    count = scalar(con, f"SELECT count(*) FROM {table}")
+    cursor = con.execute(f"SELECT * FROM {table} ORDER BY 1 LIMIT {PREVIEW_ROWS}")
+    columns = [d[0] for d in cursor.description]
+    rows = cursor.fetchall()
     schema = TableSchema(columns=[TableColumn(name, "string") for name in columns])
     records = [TableRecord(dict(zip(columns, map(_value, row), strict=True))) for row in rows]
     return {
         "dagster/row_count": MetadataValue.int(int(count or 0)),
         "table": MetadataValue.text(table),
-        "warehouse": MetadataValue.path(str(warehouse.path)),
+        "warehouse": MetadataValue.text(warehouse.location),
         "preview": MetadataValue.table(records, schema),
     }

@@ -16,7 +16,7 @@ from dagster import (
     multi_asset,
 )
 
-from assets.metadata import markdown_table, table_metadata
+from assets.metadata import markdown_table, tables_metadata
 from assets.resources import PipelineSettings
 from assets.tables import READ_COPY, WRITER_POOL, asset_key, step_keys, step_specs, table_name
 from pipeline import steps
@@ -46,14 +46,14 @@ def _results(
     also = [table_name(key) for key in step_keys(step) if key not in selected]
     if also:
         context.log.info(f"the {step} step also rewrote {', '.join(also)} (one transaction)")
-    for key in step_keys(step):
-        if key in selected:
-            metadata = table_metadata(settings.warehouse, table_name(key))
-            yield MaterializeResult(asset_key=key, metadata=metadata | run_metadata)
+    keys = [key for key in step_keys(step) if key in selected]
+    metadata = tables_metadata(settings.warehouse, [table_name(key) for key in keys])
+    for key in keys:
+        yield MaterializeResult(asset_key=key, metadata=metadata[table_name(key)] | run_metadata)
     run_selection = context.run.asset_selection
     if run_selection is not None and READ_COPY not in run_selection:
-        path = steps.publish_read_copy(settings)
-        context.log.info(f"read copy republished at {path}")
+        shown = steps.publish_for_readers(settings)
+        context.log.info(f"readers see the new commit: {shown}")
 
 
 def _ingest_metadata(report: IngestReport) -> dict[str, object]:
@@ -351,15 +351,16 @@ def marts(
     group_name="marts",
     kinds={"duckdb"},
     pool=WRITER_POOL,
-    description="A consistent copy of the warehouse for readers, replaced atomically at "
-    "the end of each refresh: notebooks and BI tools open it and are never locked out.",
+    description="What readers see after each refresh: a consistent copy of a DuckDB file, "
+    "replaced atomically, which notebooks and BI tools open and are never locked out of; "
+    "on a DuckLake, the snapshot the refresh committed (readers attach the lake itself).",
 )
 def warehouse_read_copy(pipeline_settings: PipelineSettings) -> MaterializeResult:
-    path = steps.publish_read_copy(pipeline_settings.resolve())
+    shown = steps.publish_for_readers(pipeline_settings.resolve())
     return MaterializeResult(
         metadata={
-            "path": MetadataValue.path(str(path)),
-            "bytes": MetadataValue.int(path.stat().st_size),
+            name: MetadataValue.int(value) if isinstance(value, int) else MetadataValue.text(value)
+            for name, value in shown.items()
         }
     )
 

@@ -29,7 +29,9 @@ class PipelineSettings(ConfigurableResource):
         default=None, description="Folder scanned for raw files. Unset: PAPERS_LANDING_DIR."
     )
     warehouse: str | None = Field(
-        default=None, description="The DuckDB warehouse file. Unset: PAPERS_WAREHOUSE."
+        default=None,
+        description="The DuckDB warehouse file, or ducklake:postgres:… / ducklake:sqlite:…. "
+        "Unset: PAPERS_WAREHOUSE.",
     )
     raw_archive: str | None = Field(
         default=None, description="Archive of every raw file. Unset: PAPERS_RAW_ARCHIVE."

@@ -1,6 +1,7 @@
 """Refresh benchmark on synthetic dumps: a full rebuild, then one small incremental dump.
 
-    uv run python -m benchmarks.bench_refresh --entries 1000000
+    .venv/bin/python -m benchmarks.bench_refresh --entries 1000000
+    .venv/bin/python -m benchmarks.bench_refresh --entries 1000000 --backends file,postgres
 
 Not a test: it prints its figures beside the targets and leaves the judging to the
 reader. The refresh is run as `pipeline.steps.refresh` runs it (ingest, clusters, papers,
@@ -45,6 +46,7 @@ from pipeline.papers.build import PapersReport
 from pipeline.papers.clusters import ClusterReport
 from pipeline.settings import Settings
 from pipeline.steps import build_link_tables, build_paper_tables, cluster_titles, judge_paper_code
+from tests.postgres_server import PostgresServer, start_server
 
 TARGET_ENTRIES = 1_000_000
 TARGET_FULL_S = 120.0
@@ -389,21 +391,34 @@ def work_directory(path: Path | None, keep: bool) -> Iterator[Path]:
             shutil.rmtree(root, ignore_errors=True)
 
 
-def settings_for(root: Path) -> Settings:
+BACKENDS = ("file", "postgres", "sqlite")
+
+
+def settings_for(
+    root: Path, landing: Path, backend: str, server: PostgresServer | None
+) -> Settings:
+    """A warehouse under `root` on `backend`, reading `landing`: the DuckDB file, or a
+    DuckLake with its catalog in `server` (postgres) or a SQLite file, data in `root`."""
     (root / "warehouse").mkdir(parents=True, exist_ok=True)  # a refresh needs the folder
+    warehouse = str(root / "warehouse" / "papers.duckdb")
+    if backend == "postgres" and server is not None:
+        warehouse = f"ducklake:postgres:{server.new_database()}"
+    elif backend == "sqlite":
+        warehouse = f"ducklake:sqlite:{root / 'warehouse' / 'catalog.sqlite'}"
     return Settings.from_env(
         {
-            "PAPERS_LANDING_DIR": str(root / "landing"),
-            "PAPERS_WAREHOUSE": str(root / "warehouse" / "papers.duckdb"),
+            "PAPERS_LANDING_DIR": str(landing),
+            "PAPERS_WAREHOUSE": warehouse,
+            "PAPERS_LAKE_DATA_PATH": str(root / "warehouse" / "lake_data"),
             "PAPERS_RAW_ARCHIVE": str(root / "warehouse" / "raw_archive"),
             "PAPERS_OFFLINE": "1",
         }
     )
 
 
-def _generate(settings: Settings, entries: int, seed: int) -> Corpus:
+def _generate(landing: Path, entries: int, seed: int) -> Corpus:
     start = time.perf_counter()
-    corpus = generate_dumps(settings.landing_dir, entries, seed)
+    corpus = generate_dumps(landing, entries, seed)
     layouts = ", ".join(f"{n:,} {layout}" for layout, n in corpus.entries_by_layout.items())
     print(
         f"generated in {_seconds(time.perf_counter() - start)} (not counted): "
@@ -415,41 +430,89 @@ def _generate(settings: Settings, entries: int, seed: int) -> Corpus:
     return corpus
 
 
-def run(entries: int, seed: int, root: Path, limits: Limits) -> None:
-    settings = settings_for(root)
-    print(f"refresh benchmark: {entries:,} entries, seed {seed}, work directory {root}")
-    corpus = _generate(settings, entries, seed)
-    full_expected = Expected.of(corpus)
-    print("full rebuild", flush=True)
-    full = run_refresh(settings, limits)
-    full_counts = row_counts(settings)
+@dataclass
+class BackendRun:
+    settings: Settings
+    full_expected: Expected
+    full: PhaseResult | None = None
+    full_counts: dict[str, int] = field(default_factory=dict)
+    incremental: PhaseResult | None = None
 
-    table = Table("timings (targets are for 1M listings)")
-    _add_phase(table, "full rebuild", full, entries, TARGET_FULL_S, TARGET_FULL_RSS)
-    incremental = None
-    if full.complete:
-        write_incremental_dump(
-            settings.landing_dir,
-            corpus,
-            INCREMENTAL_ENTRIES,
-            INCREMENTAL_REPEATS,
-            INCREMENTAL_TYPOS,
-        )
-        print("incremental (+100)", flush=True)
-        incremental = run_refresh(settings, limits)
-        _add_phase(table, "incremental (+100)", incremental, entries, TARGET_INCREMENTAL_S)
+
+@contextmanager
+def postgres_for(backends: list[str]) -> Iterator[PostgresServer | None]:
+    """A throwaway PostgreSQL server (the tests' own) when a backend needs one."""
+    if "postgres" not in backends:
+        yield None
+        return
+    server = start_server()
+    if server is None:
+        raise SystemExit("the postgres backend needs PostgreSQL: install the package postgresql")
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(server.root, ignore_errors=True)
+
+
+def _report(name: str, entries: int, corpus: Corpus, result: BackendRun) -> None:
+    table = Table(
+        f"{name}: timings (targets are for 1M listings; {result.settings.warehouse.location})"
+    )
+    assert result.full is not None
+    _add_phase(table, "full rebuild", result.full, entries, TARGET_FULL_S, TARGET_FULL_RSS)
+    if result.incremental is not None:
+        _add_phase(table, "incremental (+100)", result.incremental, entries, TARGET_INCREMENTAL_S)
     else:
         table.add("incremental (+100)", "skipped", "", "the full rebuild did not complete")
     table.print()
-
     print()
-    print(_details("full rebuild", full))
-    _count_table("row counts after the full rebuild", full_counts, full_expected).print()
-    if incremental is not None:
+    print(_details("full rebuild", result.full))
+    _count_table(
+        "row counts after the full rebuild", result.full_counts, result.full_expected
+    ).print()
+    if result.incremental is not None:
         print()
-        print(_details("incremental", incremental))
-        counts = row_counts(settings)
+        print(_details("incremental", result.incremental))
+        counts = row_counts(result.settings)
         _count_table("row counts after the incremental dump", counts, Expected.of(corpus)).print()
+
+
+def _side_by_side(results: dict[str, BackendRun]) -> None:
+    table = Table("backends side by side (wall time)")
+    for name, result in results.items():
+        full = _seconds(result.full.wall_s) if result.full else "-"
+        incremental = _seconds(result.incremental.wall_s) if result.incremental else "-"
+        table.add(name, full, f"incremental (+100) {incremental}")
+    table.print()
+
+
+def run(entries: int, seed: int, root: Path, limits: Limits, backends: list[str]) -> None:
+    """Generates the dumps once; every backend rebuilds from them, then each takes the
+    same incremental dump (written after all full rebuilds, so none sees it early)."""
+    landing = root / "landing"
+    print(f"refresh benchmark: {entries:,} entries, seed {seed}, work directory {root}")
+    corpus = _generate(landing, entries, seed)
+    with postgres_for(backends) as server:
+        expected = Expected.of(corpus)
+        results = {
+            b: BackendRun(settings_for(root / b, landing, b, server), expected) for b in backends
+        }
+        for name, result in results.items():
+            print(f"{name}: full rebuild", flush=True)
+            result.full = run_refresh(result.settings, limits)
+            result.full_counts = row_counts(result.settings)
+        write_incremental_dump(
+            landing, corpus, INCREMENTAL_ENTRIES, INCREMENTAL_REPEATS, INCREMENTAL_TYPOS
+        )
+        for name, result in results.items():
+            if result.full is not None and result.full.complete:
+                print(f"{name}: incremental (+100)", flush=True)
+                result.incremental = run_refresh(result.settings, limits)
+        for name, result in results.items():
+            _report(name, entries, corpus, result)
+        if len(results) > 1:
+            _side_by_side(results)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -460,10 +523,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     parser.add_argument("--step-timeout", type=float, help="stop a step after this many s")
     parser.add_argument("--rss-limit-gb", type=float, help="stop a step whose RSS goes over")
+    parser.add_argument(
+        "--backends",
+        default="file",
+        help="comma-separated, run one after another on the same dumps: file (DuckDB file), "
+        "postgres (DuckLake, catalog on a throwaway PostgreSQL server), sqlite (DuckLake, "
+        "SQLite catalog); default file",
+    )
     args = parser.parse_args(argv)
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    if not backends or set(backends) - set(BACKENDS):
+        parser.error(f"--backends takes some of {', '.join(BACKENDS)}, got {args.backends!r}")
     rss_limit = int(args.rss_limit_gb * GB) if args.rss_limit_gb else None
     with work_directory(args.workdir, args.keep) as root:
-        run(args.entries, args.seed, root, Limits(args.step_timeout, rss_limit))
+        run(args.entries, args.seed, root, Limits(args.step_timeout, rss_limit), backends)
 
 
 if __name__ == "__main__":

@@ -4,9 +4,12 @@
     python -m pipeline.query "SELECT ..."          # any SQL
     python -m pipeline.query warehouse/queries/newest_papers_with_code.sql
     python -m pipeline.query --csv FILE_OR_SQL     # or --json; --max-rows N
+    python -m pipeline.query --as-of previous-refresh FILE_OR_SQL   # a lake, back in time
 
 It reads the read copy when there is one (never locked by a refresh), else the
-warehouse. Exit codes: 0 answered, 1 no warehouse yet, 2 a bad query or argument.
+warehouse; a lake is read at its last committed snapshot, or at the one `--as-of`
+names (a snapshot number, or `previous-refresh`: where the refresh before the last
+ended). Exit codes: 0 answered, 1 no warehouse yet, 2 a bad query or argument.
 """
 
 from __future__ import annotations
@@ -38,6 +41,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--max-rows", type=int, default=50, help="rows to print at most (default 50; 0: all)"
     )
+    parser.add_argument(
+        "--as-of",
+        metavar="SNAPSHOT",
+        help="a lake only: read it as of a snapshot number, or previous-refresh",
+    )
     return parser
 
 
@@ -51,10 +59,25 @@ def _sql(argument: str) -> str:
     return argument
 
 
+PREVIOUS_REFRESH = "previous-refresh"
+
+
+def _as_of(warehouse: Warehouse, snapshot: str) -> Warehouse:
+    """The warehouse at the snapshot `--as-of` names; ValueError when there is none."""
+    if snapshot == PREVIOUS_REFRESH:
+        ends = warehouse.refresh_snapshots()
+        if len(ends) < 2:
+            raise ValueError(f"{warehouse.location} holds {len(ends)} refresh(es): no previous one")
+        return warehouse.at(ends[1])
+    if not snapshot.isdigit():
+        raise ValueError(f"--as-of takes a snapshot number or {PREVIOUS_REFRESH}, got {snapshot!r}")
+    return warehouse.at(int(snapshot))
+
+
 def summary(warehouse: Warehouse) -> str:
     with warehouse.connect(read_only=True) as con:
         counts = table_counts(con, PUBLIC_TABLES)
-    lines = [f"warehouse: {warehouse.path}"]
+    lines = [f"warehouse: {warehouse.location}"]
     lines += [f"  {table:<28} {count:>9,} rows" for table, count in counts.items()]
     return "\n".join(lines)
 
@@ -79,11 +102,16 @@ def main(argv: list[str]) -> int:
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return BAD_QUERY
-    readable = [p for p in (settings.read_copy_path, settings.warehouse_path) if p.exists()]
-    if not readable:
-        print(f"no warehouse at {settings.warehouse_path}: run refresh first", file=sys.stderr)
-        return NO_WAREHOUSE
-    warehouse = Warehouse(readable[0], settings.duckdb_memory_limit)
+    warehouse = settings.warehouse.for_readers(settings.read_copy_path)
+    try:
+        if not warehouse.exists():
+            print(f"no warehouse at {warehouse.location}: run refresh first", file=sys.stderr)
+            return NO_WAREHOUSE
+        if args.as_of is not None:
+            warehouse = _as_of(warehouse, args.as_of)
+    except (ValueError, RuntimeError, duckdb.Error) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return BAD_QUERY
     if args.query is None:
         print(summary(warehouse))
         return 0

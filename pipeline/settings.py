@@ -15,7 +15,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from pipeline.db.connection import Warehouse
+from pipeline.db.connection import DuckDBFile, Warehouse
+from pipeline.db.lake import KINDS, PREFIX, DuckLake, ObjectStore
 from pipeline.dumps.entries import ReadLimits
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -25,9 +26,13 @@ class SettingsError(ValueError):
     """A setting that cannot be used; the message names the variable."""
 
 
-def _path(env: Mapping[str, str], name: str, default: str) -> Path:
-    path = Path(env.get(name) or default).expanduser()
+def _from_root(text: str) -> Path:
+    path = Path(text).expanduser()
     return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def _path(env: Mapping[str, str], name: str, default: str) -> Path:
+    return _from_root(env.get(name) or default)
 
 
 def _number(
@@ -87,6 +92,46 @@ def _token(env: Mapping[str, str], name: str) -> str | None:
     return token
 
 
+def _lake_catalog(env: Mapping[str, str]) -> str | None:
+    """The lake's catalog when PAPERS_WAREHOUSE is `ducklake:<kind>:<target>` (a SQLite
+    path taken from the project root like every path), else None."""
+    raw = (env.get("PAPERS_WAREHOUSE") or "").strip()
+    if not raw.startswith(PREFIX):
+        return None
+    kind, _, target = raw.removeprefix(PREFIX).partition(":")
+    if kind not in KINDS or not target.strip():
+        raise SettingsError(
+            "PAPERS_WAREHOUSE: a lake is ducklake:postgres:<libpq connection string> or "
+            f"ducklake:sqlite:<path>, got {PREFIX}{kind}:…"
+        )
+    if kind == "sqlite":
+        target = str(_from_root(target.strip()))
+    return f"{kind}:{target.strip()}"
+
+
+def _object_store(env: Mapping[str, str]) -> ObjectStore | None:
+    """Credentials for an s3:// PAPERS_LAKE_DATA_PATH, from the usual AWS variables."""
+    key_id, secret = env.get("AWS_ACCESS_KEY_ID"), env.get("AWS_SECRET_ACCESS_KEY")
+    if not (key_id and secret):
+        return None
+    return ObjectStore(
+        key_id.strip(),
+        secret.strip(),
+        (env.get("AWS_REGION") or "").strip(),
+        (env.get("AWS_ENDPOINT_URL") or "").strip().removeprefix("https://"),
+    )
+
+
+def _lake_data_path(env: Mapping[str, str]) -> str:
+    """A folder (from the project root) or an object-store URL such as s3://bucket/lake/."""
+    raw = (env.get("PAPERS_LAKE_DATA_PATH") or "").strip()
+    if "://" in raw:
+        if not raw.startswith("s3://"):
+            raise SettingsError(f"PAPERS_LAKE_DATA_PATH: only s3:// URLs are read, got {raw!r}")
+        return raw
+    return str(_path(env, "PAPERS_LAKE_DATA_PATH", "warehouse/lake_data"))
+
+
 def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     """A `;`-separated list; `;` because search queries may contain commas."""
     return tuple(part.strip() for part in env.get(name, "").split(";") if part.strip())
@@ -121,16 +166,32 @@ class Settings:
     duckdb_memory_limit: str = "3GB"
     max_file_mb: float = ReadLimits.max_bytes / 1024**2
     max_json_depth: int = ReadLimits.max_json_depth
+    # A DuckLake instead of the file (PAPERS_WAREHOUSE=ducklake:…): its catalog, which
+    # may hold a password, and where its Parquet files go.
+    lake_catalog: str | None = field(default=None, repr=False)
+    lake_data_path: str = ""
+    object_store: ObjectStore | None = field(default=None, repr=False)
 
     @property
     def warehouse(self) -> Warehouse:
-        return Warehouse(self.warehouse_path, self.duckdb_memory_limit)
+        if self.lake_catalog:
+            return DuckLake(
+                self.lake_catalog,
+                self.lake_data_path,
+                self.duckdb_memory_limit,
+                object_store=self.object_store,
+            )
+        return DuckDBFile(self.warehouse_path, self.duckdb_memory_limit)
 
     def shown(self) -> dict[str, str]:
-        """Every setting as a person reads it, for the UI and logs: the token only as
-        set or unset, never its value."""
+        """Every setting as a person reads it, for the UI and logs: secrets only as set
+        or unset, never their values, and a lake's catalog without its password."""
         shown = {f.name: str(getattr(self, f.name)) for f in fields(self) if f.repr}
-        return shown | {"github_token": "set" if self.github_token else "unset"}
+        secrets = {
+            "github_token": "set" if self.github_token else "unset",
+            "object_store": "set" if self.object_store else "unset",
+        }
+        return shown | secrets | {"warehouse": self.warehouse.location}
 
     @property
     def read_limits(self) -> ReadLimits:
@@ -161,16 +222,20 @@ class Settings:
                 f"PAPERS_LANDING_DIR: {self.landing_dir} is not a folder; create it or point "
                 "the variable at the folder raw dumps land in"
             )
-        if not self.warehouse_path.parent.is_dir():
-            raise SettingsError(
-                f"PAPERS_WAREHOUSE: the folder {self.warehouse_path.parent} does not exist"
-            )
+        problem = self.warehouse.problem()
+        if problem:
+            raise SettingsError(problem)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Every setting, checked: a bad value raises `SettingsError` naming its variable."""
         env = os.environ if env is None else env
-        warehouse = _path(env, "PAPERS_WAREHOUSE", "warehouse/papers.duckdb")
+        lake_catalog = _lake_catalog(env)
+        # On a lake, the file's default place still anchors what is derived from it (the
+        # raw archive's folder).
+        warehouse = _path(
+            {} if lake_catalog else env, "PAPERS_WAREHOUSE", "warehouse/papers.duckdb"
+        )
         return cls(
             landing_dir=_path(env, "PAPERS_LANDING_DIR", "warehouse/landing"),
             warehouse_path=warehouse,
@@ -215,4 +280,7 @@ class Settings:
             max_json_depth=_number(
                 env, "PAPERS_MAX_JSON_DEPTH", cls.max_json_depth, int, minimum=2
             ),
+            lake_catalog=lake_catalog,
+            lake_data_path=_lake_data_path(env),
+            object_store=_object_store(env),
         )

@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 from pipeline.arxiv.outcomes import EnrichmentReport, resolve_clusters
 from pipeline.clients import arxiv_client, github_client
 from pipeline.db.marts import build_marts
+from pipeline.db.schema import Step
 from pipeline.dumps.ingest import IngestReport, ingest_landing
 from pipeline.github.paper_repos import rebuild_paper_repos
 from pipeline.github.repos import ReposReport, refresh_repos
@@ -42,7 +42,7 @@ def load_raw_files(settings: Settings, today: date | None = None) -> IngestRepor
 
 def cluster_titles(settings: Settings) -> ClusterReport:
     """Gives every new title key its cluster, joining typo variants."""
-    with settings.warehouse.write() as con:
+    with settings.warehouse.write(Step.TITLE_CLUSTERS) as con:
         return cluster_new_keys(con)
 
 
@@ -68,13 +68,13 @@ def resolve_arxiv(
 
 def build_paper_tables(settings: Settings) -> PapersReport:
     """Papers, their lineage, aliases and arXiv outcomes, for what changed."""
-    with settings.warehouse.write() as con:
+    with settings.warehouse.write(Step.PAPERS) as con:
         return build_papers(con)
 
 
 def build_link_tables(settings: Settings) -> int:
     """Scans newly loaded listings for links; rebuilds `core.paper_links`."""
-    with settings.warehouse.write() as con:
+    with settings.warehouse.write(Step.LINKS) as con:
         scanned = extract_links(con)
         rebuild_links(con)
     return scanned
@@ -93,18 +93,20 @@ def describe_repos(settings: Settings) -> ReposReport:
 def judge_paper_code(settings: Settings) -> dict[str, int]:
     """Rebuilds `core.paper_repos`: each link's role (official, mentioned, unknown) with
     its evidence; returns the count per role."""
-    with settings.warehouse.write() as con:
+    with settings.warehouse.write(Step.PAPER_CODE) as con:
         return rebuild_paper_repos(con)
 
 
 def build_mart_tables(settings: Settings) -> int:
     """Appends new observations to the history and (re)creates the views."""
-    with settings.warehouse.write() as con:
-        return build_marts(con)
+    with settings.warehouse.write(Step.MARTS) as con:
+        return build_marts(con, settings.warehouse.lake)
 
 
-def publish_read_copy(settings: Settings) -> Path:
-    return settings.warehouse.publish_read_copy(settings.read_copy_path)
+def publish_for_readers(settings: Settings) -> dict[str, str | int]:
+    """Makes the last commit what readers see: a new read copy of a DuckDB file (a lake's
+    readers see each commit as it lands); returns what to show about it."""
+    return settings.warehouse.publish_for_readers(settings.read_copy_path)
 
 
 @dataclass

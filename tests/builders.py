@@ -53,22 +53,30 @@ def abstract(topic: str) -> str:
 
 @dataclass
 class TempWarehouse:
-    """A warehouse in a temporary folder, fed by writing dumps into its landing folder."""
+    """A warehouse in a temporary folder, fed by writing dumps into its landing folder:
+    a DuckDB file, or a DuckLake when `lake` names its catalog (`postgres:<dsn>` or
+    `sqlite:<path>`), with its data in the folder."""
 
     root: Path
     files: list[str] = field(default_factory=list)
+    lake: str | None = None
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment of its settings (for a subprocess, say)."""
+        warehouse = f"ducklake:{self.lake}" if self.lake else str(self.root / "papers.duckdb")
+        return {
+            "PAPERS_LANDING_DIR": str(self.root / "landing"),
+            "PAPERS_WAREHOUSE": warehouse,
+            "PAPERS_LAKE_DATA_PATH": str(self.root / "lake_data"),
+            "PAPERS_RAW_ARCHIVE": str(self.root / "archive"),
+            "PAPERS_OFFLINE": "1",
+        }
 
     @property
     def settings(self) -> Settings:
         # from an environment of our own, so that new settings keep their defaults
-        return Settings.from_env(
-            {
-                "PAPERS_LANDING_DIR": str(self.root / "landing"),
-                "PAPERS_WAREHOUSE": str(self.root / "papers.duckdb"),
-                "PAPERS_RAW_ARCHIVE": str(self.root / "archive"),
-                "PAPERS_OFFLINE": "1",
-            }
-        )
+        return Settings.from_env(self.env)
 
     def land(self, name: str, text: str) -> Path:
         path = self.root / "landing" / name

@@ -12,7 +12,7 @@ import hashlib
 from datetime import date
 from pathlib import Path
 
-import duckdb
+from pipeline.db.connection import DuckDBFile, Warehouse
 
 VOLATILE_COLUMNS = frozenset({"ingested_at", "recorded_at", "checked_at", "archive_path"})
 # `raw.file_names.first_seen` is the time a name was first seen: volatile too.
@@ -24,13 +24,15 @@ def _value(value: object, today: date) -> object:
 
 
 def fingerprint(
-    warehouse: Path, today: date | None = None, skip: frozenset[str] = frozenset()
+    warehouse: Warehouse | Path, today: date | None = None, skip: frozenset[str] = frozenset()
 ) -> dict[str, dict[str, object]]:
-    """`schema.table` -> {rows, sha256} for every table and view of the warehouse, less
-    the `schema.table.column`s in `skip`."""
+    """`schema.table` -> {rows, sha256} for every table and view of the warehouse (a
+    DuckDB file's path, or any backend), less the `schema.table.column`s in `skip`."""
     today = today or date.today()
     out: dict[str, dict[str, object]] = {}
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    if isinstance(warehouse, Path):
+        warehouse = DuckDBFile(warehouse)
+    with warehouse.connect(read_only=True) as con:
         columns = con.execute(
             """SELECT schema_name, table_name, column_name FROM duckdb_columns()
                WHERE database_name = current_database() AND NOT internal

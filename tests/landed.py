@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.db.connection import Warehouse
+from pipeline.db.connection import DuckDBFile
 from pipeline.dumps.ingest import IngestReport, ingest_landing
 from tests.unit.test_dump_variations import ENTRIES, dump_text
 
@@ -53,7 +53,7 @@ def land(tmp_path: Path) -> Iterator[Callable[[str, bytes], Landed]]:
         (landing / GOOD_NAME).write_bytes(GOOD)
         (landing / name).write_bytes(data)
         warehouse = tmp_path / "papers.duckdb"
-        report = ingest_landing(landing, Warehouse(warehouse), tmp_path / "archive", today=TODAY)
+        report = ingest_landing(landing, DuckDBFile(warehouse), tmp_path / "archive", today=TODAY)
         connections.append(duckdb.connect(str(warehouse), read_only=True))
         landed = Landed(report, connections[-1], hashlib.sha256(data).hexdigest())
         assert_good_file_loaded(landed)

@@ -10,11 +10,12 @@ from pipeline.db.schema import comment_sql
 MARTS_SQL = Path(__file__).resolve().parents[2] / "warehouse" / "sql" / "marts.sql"
 
 
-def build_marts(con: Connection) -> int:
+def build_marts(con: Connection, lake: bool = False) -> int:
     """Appends new observations, (re)creates the views and writes every table's and
-    column's description; returns the observations added."""
+    column's description (on a lake, views' columns have none); returns the
+    observations added."""
     count_sql = "SELECT count(*) FROM marts.listing_observations"
     before = int(scalar(con, count_sql) or 0)
     con.execute(MARTS_SQL.read_text(encoding="utf-8"))
-    con.execute(comment_sql())
+    con.execute(comment_sql(lake=lake))
     return int(scalar(con, count_sql) or 0) - before

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import duckdb
 
 from pipeline.db.connection import scalar
+from pipeline.db.schema import TABLES, Table
 
 REPO_PATTERN = r"^[A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100}$"
 
@@ -82,6 +83,20 @@ PAPER_REPOS_DESCRIBED = Rule(
     WHERE lower(repo) NOT IN (SELECT repo FROM core.repos)
     """,
 )
+
+
+def key_rule(table: Table) -> Rule:
+    """Its key holds once per row: what a DuckDB file's PRIMARY KEY enforces, checked
+    where the warehouse cannot enforce it (a DuckLake)."""
+    key = ", ".join(table.key)
+    return Rule(
+        "unique_key",
+        f"every ({key}) appears once in {table.name}",
+        f"SELECT {key}, count(*) AS n FROM {table.name} GROUP BY ALL HAVING n > 1",
+    )
+
+
+KEY_RULES = {t.name: key_rule(t) for t in TABLES if t.primary_key}
 
 
 def evaluate(con: duckdb.DuckDBPyConnection, rule: Rule, examples: int = 5) -> RuleOutcome:

@@ -48,8 +48,8 @@ class Column:
     not_null: bool = False
     zstd: bool = False
 
-    def ddl(self) -> str:
-        compression = " USING COMPRESSION zstd" if self.zstd else ""
+    def ddl(self, lake: bool = False) -> str:
+        compression = " USING COMPRESSION zstd" if self.zstd and not lake else ""
         return f"{self.name} {self.type}{' NOT NULL' if self.not_null else ''}{compression}"
 
 
@@ -74,9 +74,10 @@ class Table:
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
 
-    def ddl(self) -> str:
-        lines = [c.ddl() for c in self.columns]
-        if self.primary_key:
+    def ddl(self, lake: bool = False) -> str:
+        """CREATE TABLE; on a DuckLake without the key and compression it cannot hold."""
+        lines = [c.ddl(lake) for c in self.columns]
+        if self.primary_key and not lake:
             lines.append(f"PRIMARY KEY ({', '.join(self.key)})")
         body = ",\n    ".join(lines)
         return f"CREATE TABLE IF NOT EXISTS {self.name} (\n    {body}\n);"
@@ -755,10 +756,11 @@ def tables_of(step: Step) -> tuple[Table, ...]:
     return tuple(t for t in TABLES if t.step == step)
 
 
-def schema_sql() -> str:
+def schema_sql(lake: bool = False) -> str:
     """The DDL of every schema and table (views are created by the marts step). A column
     declared after a warehouse was created is added to it (nullable ones, which is what
-    new columns are), so an existing warehouse takes a new release without a migration."""
+    new columns are), so an existing warehouse takes a new release without a migration.
+    On a DuckLake (`lake`), keys are not declared: their asset checks still hold them."""
     schemas = [f"CREATE SCHEMA IF NOT EXISTS {s};" for s in SCHEMAS]
     added = [
         f"ALTER TABLE {t.name} ADD COLUMN IF NOT EXISTS {c.name} {c.type};"
@@ -767,8 +769,18 @@ def schema_sql() -> str:
         for c in t.columns
         if not c.not_null
     ]
-    return "\n".join(schemas + [t.ddl() for t in TABLES if not t.view] + added)
+    return "\n".join(schemas + [t.ddl(lake) for t in TABLES if not t.view] + added)
 
+
+# Every (schema, table, column) the DDL creates: a warehouse holding them all needs none
+# of it (running it costs a quarter second on a lake, a tenth on a file).
+DECLARED_COLUMNS = frozenset(
+    (t.schema, t.name.split(".")[1], c.name) for t in TABLES if not t.view for c in t.columns
+)
+PRESENT_COLUMNS_SQL = """
+SELECT schema_name, table_name, column_name FROM duckdb_columns()
+WHERE database_name = current_database() AND NOT internal
+"""
 
 _POLARS_TYPES: dict[str, pl.DataType] = {
     "VARCHAR": pl.String(),
@@ -794,8 +806,9 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def comment_sql(tables: tuple[Table, ...] = TABLES) -> str:
-    """`COMMENT ON` every table (or view) and column, so DuckDB and BI tools show them."""
+def comment_sql(tables: tuple[Table, ...] = TABLES, lake: bool = False) -> str:
+    """`COMMENT ON` every table (or view) and column, so DuckDB and BI tools show them;
+    a DuckLake keeps no comments on a view's columns."""
     statements = []
     for table in tables:
         kind = "VIEW" if table.view else "TABLE"
@@ -803,5 +816,6 @@ def comment_sql(tables: tuple[Table, ...] = TABLES) -> str:
         statements += [
             f"COMMENT ON COLUMN {table.name}.{c.name} IS {_quote(c.description)};"
             for c in table.columns
+            if not (lake and table.view)
         ]
     return "\n".join(statements)

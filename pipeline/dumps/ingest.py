@@ -437,7 +437,7 @@ def _scan(
 def loaded_already(landing_dir: Path, warehouse: Warehouse) -> set[Path]:
     """The landing files whose content the warehouse holds (none when it does not
     exist yet). Hashes every file, so it is for a first look, not for every tick."""
-    if not warehouse.path.exists():
+    if not warehouse.exists():
         return set()
     with warehouse.connect(read_only=True) as con:
         known = {row[0] for row in con.execute("SELECT file_sha256 FROM raw.dump_files").fetchall()}

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.db.connection import Warehouse
+from pipeline.db.connection import DuckDBFile
 from pipeline.dumps.ingest import ingest_landing
 from tests.landed import GOOD, GOOD_NAME, GOOD_TITLES, TODAY, Landed, assert_quarantined
 from tests.unit.test_dump_variations import ENTRIES, blocks, dump_text
@@ -224,7 +224,7 @@ def test_many_bad_files_at_once_do_not_stop_the_run(tmp_path: Path) -> None:
         (landing / name).write_bytes(data)
     (landing / GOOD_NAME).write_bytes(GOOD)
     report = ingest_landing(
-        landing, Warehouse(tmp_path / "w.duckdb"), tmp_path / "archive", today=TODAY
+        landing, DuckDBFile(tmp_path / "w.duckdb"), tmp_path / "archive", today=TODAY
     )
     assert report.scanned == 5
     assert report.quarantined == 4

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.db import quality
-from pipeline.db.connection import Warehouse
+from pipeline.db.connection import DuckDBFile
 from tests.builders import Listing, TempWarehouse, abstract, dump_text
 
 TOKENS = "Fast Tokenizers for Many Languages at Once"
@@ -69,7 +69,7 @@ def test_one_row_per_paper_and_repo_in_canonical_form(built: TempWarehouse) -> N
     assert built.rows(
         "SELECT count(*) FROM core.paper_repos WHERE url <> 'https://github.com/' || repo"
     ) == [(0,)]
-    with Warehouse(built.settings.warehouse_path).connect(read_only=True) as con:
+    with DuckDBFile(built.settings.warehouse_path).connect(read_only=True) as con:
         assert quality.evaluate(con, quality.REPO_FORMAT).passed
 
 

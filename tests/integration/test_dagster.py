@@ -35,7 +35,7 @@ from assets.checks import ASSET_CHECKS
 from assets.definitions import defs
 from assets.resources import PipelineSettings
 from pipeline.db import quality
-from pipeline.db.connection import Warehouse
+from pipeline.db.connection import DuckDBFile
 from pipeline.db.schema import TABLE, Step, tables_of
 from tests.builders import TODAY, Listing, TempWarehouse, abstract, dump_text, every_step
 from tests.fakes.dagster_processes import cli_env
@@ -129,7 +129,7 @@ def _materialized(result: ExecuteInProcessResult) -> dict[str, dict[str, object]
 
 
 def _counts(warehouse: Path, tables: tuple[str, ...]) -> dict[str, int]:
-    with Warehouse(warehouse).connect(read_only=True) as con:
+    with DuckDBFile(warehouse).connect(read_only=True) as con:
         return {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in tables}
 
 
@@ -253,7 +253,7 @@ def _corrupt(source: Path, target_root: Path, rules: list[str]) -> Path:
     target_root.mkdir(parents=True, exist_ok=True)
     target = target_root / "papers.duckdb"
     shutil.copy(source, target)
-    with Warehouse(target).connect() as con:
+    with DuckDBFile(target).connect() as con:
         for rule in rules:
             for statement in _CORRUPTIONS[rule]:
                 con.execute(statement)
@@ -262,10 +262,10 @@ def _corrupt(source: Path, target_root: Path, rules: list[str]) -> Path:
 
 @pytest.mark.parametrize("broken", sorted(_CORRUPTIONS))
 def test_quality_rules_catch_bad_data(built_warehouse: Path, tmp_path: Path, broken: str) -> None:
-    with Warehouse(built_warehouse).connect(read_only=True) as con:
+    with DuckDBFile(built_warehouse).connect(read_only=True) as con:
         assert all(quality.evaluate(con, rule).passed for rule in _RULES.values())
     target = _corrupt(built_warehouse, tmp_path, [broken])
-    with Warehouse(target).connect(read_only=True) as con:
+    with DuckDBFile(target).connect(read_only=True) as con:
         failed = {name for name, rule in _RULES.items() if not quality.evaluate(con, rule).passed}
         outcome = quality.evaluate(con, _RULES[broken], examples=1)
     assert broken in failed
@@ -305,7 +305,7 @@ def test_failing_blocking_check_stops_downstream_assets(tmp_path: Path) -> None:
     # a listing without a title key cannot be assigned a paper: the papers step succeeds,
     # the lineage check fails, and what depends on the lineage must not run: the links
     # and the marts after them
-    with Warehouse(tmp_path / "papers.duckdb").connect() as con:
+    with DuckDBFile(tmp_path / "papers.duckdb").connect() as con:
         con.execute(
             "INSERT INTO raw.listings (file_sha256, position, title) "
             "SELECT file_sha256, 999, 'broken' FROM raw.dump_files ORDER BY 1 LIMIT 1"
@@ -441,7 +441,7 @@ def _start_refresh(root: Path, log: Path) -> subprocess.Popen[bytes]:
 def _assert_consistent(warehouse: Path, listings: int, papers: int) -> None:
     counts = _counts(warehouse, ("raw.dump_files", "raw.listings", "core.papers"))
     assert counts["raw.listings"] == listings and counts["core.papers"] == papers
-    with Warehouse(warehouse).connect(read_only=True) as con:
+    with DuckDBFile(warehouse).connect(read_only=True) as con:
         for rule in _RULES.values():
             assert quality.evaluate(con, rule).passed, rule.name
 

@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 from pipeline.db import quality
-from pipeline.db.connection import Warehouse
+from pipeline.db.connection import DuckDBFile
 from pipeline.db.schema import schema_sql
 from pipeline.papers.build import build_papers
 from pipeline.papers.clusters import SIGNATURES_SQL, abstracts_agree, key_id
@@ -198,7 +198,7 @@ def test_every_listing_maps_to_exactly_one_paper(warehouse: TempWarehouse) -> No
         "SELECT count(*) FROM raw.listings ANTI JOIN core.paper_listings "
         "USING (file_sha256, position)"
     ) == [(0,)]
-    with Warehouse(warehouse.settings.warehouse_path).connect(read_only=True) as con:
+    with DuckDBFile(warehouse.settings.warehouse_path).connect(read_only=True) as con:
         for rule in (
             quality.LISTINGS_MAPPED_ONCE,
             quality.LISTINGS_HAVE_PAPERS,
@@ -253,7 +253,7 @@ def _order_files() -> dict[str, str]:
     }
 
 
-def _build(root: Path, batches: list[list[str]]) -> Warehouse:
+def _build(root: Path, batches: list[list[str]]) -> TempWarehouse:
     files = _order_files()
     warehouse = TempWarehouse(root)
     for batch in batches:

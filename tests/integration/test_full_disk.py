@@ -58,12 +58,12 @@ def test_a_full_disk_leaves_no_half_copy_and_says_which_folder_is_full(
     leftover = tiny_disk / ".papers_read.duckdb.tmp"
     leftover.write_bytes(b"x" * 600_000)  # a copy a killed run left half done
     with pytest.raises(OSError, match=f"no space left in {tiny_disk}.*PAPERS_READ_COPY"):
-        steps.publish_read_copy(settings)
+        steps.publish_for_readers(settings)
     assert list(tiny_disk.iterdir()) == []  # neither the leftover nor the half copy stays
 
     subprocess.run(["mount", "-o", "remount,size=64m", str(tiny_disk)], check=True)
-    published = steps.publish_read_copy(settings)  # room again: it heals by itself
-    assert published.stat().st_size == settings.warehouse_path.stat().st_size
+    published = steps.publish_for_readers(settings)  # room again: it heals by itself
+    assert published["bytes"] == settings.warehouse_path.stat().st_size
     assert [p.name for p in tiny_disk.iterdir()] == ["papers_read.duckdb"]
 
 
@@ -72,7 +72,7 @@ def test_a_failed_large_ingest_leaves_the_warehouse_its_size(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A large load that fails after writing a batch is rolled back, and the file keeps
-    the size it had: DuckDB 2 gives the rolled-back blocks back (measured here, where a
+    the size it had: DuckDB gives the rolled-back blocks back (1.5.5 as 2.0; measured: a
     5.5 MB warehouse stayed 5.5 MB after a failed 180,000-listing load)."""
     landing = tmp_path / "landing"
     landing.mkdir()

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import pipeline.dumps.ingest
-from pipeline.db.connection import Warehouse
+from pipeline.db.connection import DuckDBFile
 from pipeline.dumps.entries import ReadLimits
 from pipeline.dumps.ingest import IngestReport, ingest_landing
 from tests.landed import GOOD, GOOD_TITLES, TODAY, assert_quarantined
@@ -28,7 +28,7 @@ SECRET = b"root:x:0:0:SECRET-TOKEN-4711:/root:/bin/bash\n"
 def _ingest(root: Path, limits: ReadLimits | None = None) -> IngestReport:
     return ingest_landing(
         root / "landing",
-        Warehouse(root / "papers.duckdb"),
+        DuckDBFile(root / "papers.duckdb"),
         root / "archive",
         today=TODAY,
         limits=limits or ReadLimits(),

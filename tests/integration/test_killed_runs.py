@@ -138,13 +138,13 @@ def test_ingest_workers_do_not_outlive_a_killed_parent(tmp_path: Path) -> None:
     script = textwrap.dedent(
         f"""
         import pipeline.dumps.ingest as ingest
-        from pipeline.db.connection import Warehouse
+        from pipeline.db.connection import DuckDBFile
         from pathlib import Path
         if __name__ == "__main__":
             ingest._POOL_MIN_BYTES = 0
             ingest.ingest_landing(
                 Path({str(tmp_path / "landing")!r}),
-                Warehouse(Path({str(tmp_path / "w.duckdb")!r})),
+                DuckDBFile(Path({str(tmp_path / "w.duckdb")!r})),
                 Path({str(tmp_path / "archive")!r}),
                 workers=2,
             )

@@ -21,7 +21,7 @@ from pipeline.steps import (
     build_mart_tables,
     build_paper_tables,
     judge_paper_code,
-    publish_read_copy,
+    publish_for_readers,
     refresh,
     resolve_arxiv,
 )
@@ -191,7 +191,7 @@ def _slow_landing(root: Path, copies: int) -> None:
 @pytest.mark.slow
 def test_a_reader_of_the_read_copy_is_never_locked_out(tmp_path: Path) -> None:
     settings = _build(tmp_path, [SAMPLES / "search_retrieval_2026-03.txt"])
-    publish_read_copy(settings)
+    publish_for_readers(settings)
     shutil.rmtree(tmp_path / "landing")
     _slow_landing(tmp_path, 400)
     env = {
@@ -201,9 +201,9 @@ def test_a_reader_of_the_read_copy_is_never_locked_out(tmp_path: Path) -> None:
         "PATH": str(Path(sys.executable).parent),
     }
     script = (
-        "from pipeline.steps import refresh, publish_read_copy; "
+        "from pipeline.steps import refresh, publish_for_readers; "
         "from pipeline.settings import Settings; s = Settings.from_env(); "
-        "refresh(s); publish_read_copy(s)"
+        "refresh(s); publish_for_readers(s)"
     )
     writer = subprocess.Popen([sys.executable, "-c", script], cwd=PROJECT_ROOT, env=env)
     reads = 0

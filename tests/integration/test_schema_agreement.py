@@ -1,9 +1,11 @@
-"""Every table is declared once, in `pipeline.db.schema`; the live warehouse, the DDL, the
-`COMMENT ON` descriptions and Dagster's column schema must all agree with it."""
+"""Every table is declared once, in `pipeline.db.schema`; the live warehouse (a DuckDB
+file, and a DuckLake), the DDL, the `COMMENT ON` descriptions and Dagster's column schema
+must all agree with it."""
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -19,26 +21,32 @@ from tests.builders import every_step
 SAMPLES = PROJECT_ROOT / "warehouse" / "samples"
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
+@pytest.fixture(scope="module", params=["file", "lake"])
+def live(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[duckdb.DuckDBPyConnection]:
     root = tmp_path_factory.mktemp("schema")
     shutil.copytree(SAMPLES, root / "landing")
+    lake = f"ducklake:sqlite:{root / 'lake.sqlite'}"
     settings = Settings.from_env(
         {
             "PAPERS_LANDING_DIR": str(root / "landing"),
-            "PAPERS_WAREHOUSE": str(root / "papers.duckdb"),
+            "PAPERS_WAREHOUSE": lake if request.param == "lake" else str(root / "papers.duckdb"),
+            "PAPERS_LAKE_DATA_PATH": str(root / "lake_data"),
             "PAPERS_OFFLINE": "1",
         }
     )
     every_step(settings)
-    return duckdb.connect(str(settings.warehouse_path), read_only=True)
+    with settings.warehouse.connect(read_only=True) as con:
+        yield con
 
 
 def _live_columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[object, ...]]]:
     rows = con.execute(
         f"""SELECT schema_name || '.' || table_name, column_name, data_type, is_nullable, comment
             FROM duckdb_columns()
-            WHERE schema_name IN {tuple(SCHEMAS)} AND NOT internal
+            WHERE database_name = current_database() AND schema_name IN {tuple(SCHEMAS)}
+              AND NOT internal
             ORDER BY schema_name, table_name, column_index"""
     ).fetchall()
     columns: dict[str, list[tuple[object, ...]]] = {}
@@ -52,7 +60,8 @@ def test_the_live_warehouse_holds_exactly_the_declared_tables(live: duckdb.DuckD
     views = {
         f"{s}.{v}"
         for s, v in live.execute(
-            "SELECT schema_name, view_name FROM duckdb_views() WHERE NOT internal"
+            "SELECT schema_name, view_name FROM duckdb_views() "
+            "WHERE database_name = current_database() AND NOT internal"
         ).fetchall()
     }
     assert views == {t.name for t in TABLES if t.view}
@@ -61,9 +70,16 @@ def test_the_live_warehouse_holds_exactly_the_declared_tables(live: duckdb.DuckD
 @pytest.mark.parametrize("table", sorted(TABLE))
 def test_columns_types_and_descriptions_agree(live: duckdb.DuckDBPyConnection, table: str):
     declared = TABLE[table]
+    lake = live.execute("SELECT current_database()").fetchall() == [("lake",)]
     expected = [
-        # Views report every column nullable, whatever their sources say.
-        (c.name, c.type, declared.view or not c.not_null, c.description)
+        # Views report every column nullable, whatever their sources say; a DuckLake
+        # keeps no comments on a view's columns.
+        (
+            c.name,
+            c.type,
+            declared.view or not c.not_null,
+            None if lake and declared.view else c.description,
+        )
         for c in declared.columns
     ]
     assert _live_columns(live)[table] == expected
@@ -71,7 +87,8 @@ def test_columns_types_and_descriptions_agree(live: duckdb.DuckDBPyConnection, t
     name_column = "view_name" if declared.view else "table_name"
     schema, name = table.split(".")
     comment = live.execute(
-        f"SELECT comment FROM duckdb_{kind}() WHERE schema_name = ? AND {name_column} = ?",
+        f"SELECT comment FROM duckdb_{kind}() WHERE database_name = current_database() "
+        f"AND schema_name = ? AND {name_column} = ?",
         [schema, name],
     ).fetchall()
     assert comment == [(declared.description,)]

@@ -17,7 +17,6 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from assets.refresh import REFRESH_ASSETS
@@ -25,11 +24,13 @@ from assets.tables import table_name
 from pipeline import steps
 from pipeline.arxiv.api import ArxivClient
 from pipeline.arxiv.outcomes import resolve_clusters
+from pipeline.db.connection import Warehouse
 from pipeline.db.schema import TABLE
 from pipeline.github.api import GitHubClient
 from pipeline.github.repos import refresh_repos
 from pipeline.settings import PROJECT_ROOT, Settings
 from tests.builders import Listing, abstract, dump_text
+from tests.conftest import backend_warehouse
 from tests.fakes.arxiv import FakeArxiv, FakePaper
 from tests.fakes.github import FakeGitHub, FakeRepo
 from tests.fakes.huggingface import api_bytes
@@ -52,12 +53,13 @@ SAMPLES = PROJECT_ROOT / "warehouse" / "samples"
 EMPTY = {"rows": 0, "sha256": hashlib.sha256(b"").hexdigest()}
 
 
-def _state(warehouse: Path) -> dict[str, object]:
+def _state(warehouse: Warehouse) -> dict[str, object]:
     """Base tables by their rows, views by their definition."""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with warehouse.connect(read_only=True) as con:
         views = dict(
             con.execute(
-                "SELECT schema_name || '.' || view_name, sql FROM duckdb_views() WHERE NOT internal"
+                "SELECT schema_name || '.' || view_name, sql FROM duckdb_views() "
+                "WHERE database_name = current_database() AND NOT internal"
             ).fetchall()
         )
     return {name: views.get(name, print_) for name, print_ in fingerprint(warehouse).items()}
@@ -89,15 +91,12 @@ def _steps(
     }
 
 
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings.from_env(
-        {
-            "PAPERS_LANDING_DIR": str(tmp_path / "landing"),
-            "PAPERS_WAREHOUSE": str(tmp_path / "papers.duckdb"),
-            "PAPERS_RAW_ARCHIVE": str(tmp_path / "archive"),
-        }
-    )
+@pytest.fixture(params=["file", "postgres"])
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Online (against the fakes), on a DuckDB file and on a DuckLake: the enrichment
+    steps write a lake as they write a file."""
+    env = backend_warehouse(request, tmp_path, request.param).env
+    return Settings.from_env({k: v for k, v in env.items() if k != "PAPERS_OFFLINE"})
 
 
 def _land_first(landing: Path) -> None:
@@ -147,9 +146,10 @@ def test_each_step_writes_exactly_the_tables_its_asset_declares(
             if land is not None:
                 land(settings.landing_dir)
             for step, function in run.items():
-                before = _state(settings.warehouse_path) if settings.warehouse_path.exists() else {}
+                warehouse = settings.warehouse
+                before = _state(warehouse) if warehouse.exists() else {}
                 function()
-                after = _state(settings.warehouse_path)
+                after = _state(warehouse)
                 # A table that did not exist yet was empty: creating it writes no row.
                 changed = {t for t in after if after[t] != before.get(t, EMPTY)}
                 assert changed <= declared[step], (step, sorted(changed - declared[step]))
@@ -158,6 +158,6 @@ def test_each_step_writes_exactly_the_tables_its_asset_declares(
     # The input exercised every table, each written by its own step only.
     assert set(writers) == set(TABLE), sorted(set(TABLE) - set(writers))
     assert all(len(steps_) == 1 for steps_ in writers.values()), writers
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with settings.warehouse.connect(read_only=True) as con:
         reasons = con.execute("SELECT reason FROM core.paper_aliases ORDER BY 1").fetchall()
     assert reasons == [("same arXiv ID",), ("title typo variant",)]

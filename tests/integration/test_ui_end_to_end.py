@@ -22,7 +22,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from pipeline.db.connection import Warehouse
+from pipeline.db.connection import DuckDBFile
 from pipeline.dumps.ingest import landing_files
 from pipeline.settings import Settings
 from pipeline.steps import refresh
@@ -104,7 +104,7 @@ def deployments(tmp_path: Path) -> Iterator[Deployments]:
 
 def snapshot(warehouse: Path) -> dict[str, object]:
     """Row counts of the compared tables, the paper ids and the files by status."""
-    with Warehouse(warehouse, lock_timeout_s=30).connect(read_only=True) as con:
+    with DuckDBFile(warehouse, lock_timeout_s=30).connect(read_only=True) as con:
         counts = {
             table: con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
             for table in COMPARED_TABLES

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from pipeline import steps
+from pipeline.db.connection import DuckDBFile
+from pipeline.db.lake import DuckLake, LakeUnreachable
 from pipeline.settings import PROJECT_ROOT, Settings, SettingsError
 
 
@@ -114,3 +116,83 @@ def test_a_malformed_token_is_refused_without_being_echoed() -> None:
     assert (
         Settings.from_env({"GITHUB_TOKEN": "  FAKE-TOKEN-fine\n"}).github_token == "FAKE-TOKEN-fine"
     )
+
+
+def test_a_lake_is_chosen_by_the_warehouse_setting() -> None:
+    settings = Settings.from_env(
+        {
+            "PAPERS_WAREHOUSE": "ducklake:postgres:dbname=lake host=db password=FAKE-PW-0",
+            "PAPERS_LAKE_DATA_PATH": "s3://bucket/lake/",
+            "AWS_ACCESS_KEY_ID": "FAKE-KEY-ID",
+            "AWS_SECRET_ACCESS_KEY": "FAKE-SECRET-0000",
+        }
+    )
+    lake = settings.warehouse
+    assert isinstance(lake, DuckLake) and lake.lake
+    assert (lake.kind, lake.target) == ("postgres", "dbname=lake host=db password=FAKE-PW-0")
+    assert lake.data_path == "s3://bucket/lake/" and lake.remote_data
+    shown = repr(settings) + str(settings.shown())
+    assert "FAKE-PW-0" not in shown and "FAKE-SECRET" not in shown and "FAKE-KEY-ID" not in shown
+    assert settings.shown()["warehouse"].startswith(
+        "ducklake:postgres:dbname=lake host=db password=***"
+    )
+    assert settings.shown()["object_store"] == "set"
+    # the archive keeps its default beside the project's warehouse folder
+    assert settings.raw_archive_dir == PROJECT_ROOT / "warehouse" / "raw_archive"
+
+
+def test_a_sqlite_lake_and_its_data_folder_are_taken_from_the_project_root() -> None:
+    lake = Settings.from_env(
+        {"PAPERS_WAREHOUSE": "ducklake:sqlite:warehouse/lake.sqlite"}
+    ).warehouse
+    assert isinstance(lake, DuckLake)
+    assert lake.target == str(PROJECT_ROOT / "warehouse" / "lake.sqlite")
+    assert lake.data_path == str(PROJECT_ROOT / "warehouse" / "lake_data")
+    file = Settings.from_env({}).warehouse
+    assert isinstance(file, DuckDBFile) and not file.lake
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("PAPERS_WAREHOUSE", "ducklake:mysql:db=lake", "ducklake:postgres:"),
+        ("PAPERS_WAREHOUSE", "ducklake:postgres:", "ducklake:sqlite:"),
+        ("PAPERS_LAKE_DATA_PATH", "gs://bucket/lake", "only s3:// URLs"),
+    ],
+)
+def test_a_bad_lake_setting_is_refused_naming_its_variable(
+    variable: str, value: str, says: str
+) -> None:
+    env = {"PAPERS_WAREHOUSE": "ducklake:sqlite:/tmp/lake.sqlite", variable: value}
+    with pytest.raises(SettingsError, match=variable) as raised:
+        Settings.from_env(env)
+    assert says in str(raised.value)
+
+
+def test_a_lake_in_a_missing_folder_stops_the_refresh(tmp_path: Path) -> None:
+    (tmp_path / "landing").mkdir()
+    for env, variable in (
+        (
+            {"PAPERS_WAREHOUSE": f"ducklake:sqlite:{tmp_path / 'gone' / 'lake.sqlite'}"},
+            "PAPERS_WAREHOUSE",
+        ),
+        (
+            {
+                "PAPERS_WAREHOUSE": f"ducklake:sqlite:{tmp_path / 'lake.sqlite'}",
+                "PAPERS_LAKE_DATA_PATH": str(tmp_path / "gone" / "data"),
+            },
+            "PAPERS_LAKE_DATA_PATH",
+        ),
+    ):
+        settings = Settings.from_env(env | {"PAPERS_LANDING_DIR": str(tmp_path / "landing")})
+        with pytest.raises(SettingsError, match=f"{variable}: the folder .*gone does not exist"):
+            steps.refresh(settings)
+    assert not (tmp_path / "lake.sqlite").exists()
+
+
+def test_an_unreachable_lake_catalog_is_named(tmp_path: Path) -> None:
+    lake = Settings.from_env(
+        {"PAPERS_WAREHOUSE": "ducklake:postgres:host=127.0.0.1 port=1 dbname=x connect_timeout=2"}
+    ).warehouse
+    with pytest.raises(LakeUnreachable, match="PAPERS_WAREHOUSE: cannot reach ducklake:postgres:"):
+        lake.exists()
