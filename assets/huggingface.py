@@ -10,7 +10,9 @@ from datetime import date
 from dagster import (
     AssetExecutionContext,
     AssetKey,
+    AssetMaterialization,
     AssetSpec,
+    BackfillPolicy,
     DailyPartitionsDefinition,
     DefaultScheduleStatus,
     Failure,
@@ -66,27 +68,39 @@ def _files_metadata(paths: list[str]) -> dict[str, object]:
         )
     ],
     partitions_def=daily_partitions,
+    # A range of days (a backfill, `--partition-range` on the CLI) is one run that
+    # fetches the days one after another, each saved as its own raw file.
+    backfill_policy=BackfillPolicy.single_run(),
     retry_policy=_RETRY,
 )
 def hf_daily_papers(context: AssetExecutionContext, pipeline_settings: PipelineSettings):
-    """Fetches one day (JSON API, HTML page as fallback); offline it fetches nothing and
-    materializes nothing, so the day stays to be fetched."""
+    """Fetches each day of the run (JSON API, HTML page as fallback). A day that fails
+    fails alone: the others are saved and materialized, and the run then fails naming
+    it, so the schedule fetches it again. Offline it fetches nothing and materializes
+    nothing, so the days stay to be fetched."""
     settings = pipeline_settings.resolve()
-    day = date.fromisoformat(context.partition_key)
-    if day < settings.hf_start:  # an invalid HF_START_DATE stops here, naming the variable
-        raise Failure(f"{day} is before HF_START_DATE ({settings.hf_start})", allow_retries=False)
-    if settings.offline:
-        context.log.info(f"PAPERS_OFFLINE is set: not fetching {day}")
-        return
-    try:
-        saved = fetch_day(hf_client(settings), day, settings.landing_dir)
-    except (*FETCH_ERRORS, OfflineError) as exc:
-        # The HTTP client already retried; the next scheduled run retries the day. An
-        # expected outcome, said once: no stack trace of the client's internals.
+    days = [date.fromisoformat(key) for key in context.partition_keys]
+    if min(days) < settings.hf_start:  # an invalid HF_START_DATE stops here, naming it
         raise Failure(
-            f"daily papers for {day} could not be fetched: {exc}", allow_retries=False
-        ) from None
-    yield MaterializeResult(asset_key=HF_DAILY, metadata=_files_metadata([p.name for p in saved]))
+            f"{min(days)} is before HF_START_DATE ({settings.hf_start})", allow_retries=False
+        )
+    if settings.offline:
+        context.log.info(f"PAPERS_OFFLINE is set: not fetching {', '.join(map(str, days))}")
+        return
+    client, failed = hf_client(settings), {}
+    for day in days:
+        try:
+            saved = fetch_day(client, day, settings.landing_dir)
+        except (*FETCH_ERRORS, OfflineError) as exc:
+            # The HTTP client already retried: said once, without the client's stack.
+            failed[day] = str(exc)
+            context.log.warning(f"daily papers for {day} could not be fetched: {exc}")
+            continue
+        metadata = _files_metadata([p.name for p in saved])
+        yield AssetMaterialization(HF_DAILY, partition=day.isoformat(), metadata=metadata)
+    if failed:
+        listed = "; ".join(f"{day}: {error}" for day, error in failed.items())
+        raise Failure(f"daily papers could not be fetched for {listed}", allow_retries=False)
 
 
 @multi_asset(
@@ -138,13 +152,14 @@ hf_search_job = define_asset_job(
     cron_schedule="0 5 * * *",
     execution_timezone="UTC",
     default_status=DefaultScheduleStatus.STOPPED,
-    description="Fetches yesterday's daily papers (and missed days) before the refresh.",
+    description="Fetches each of the last HF_REFETCH_DAYS days again (their upvotes are "
+    "still settling; an unchanged answer adds nothing) and any missed day, before the refresh.",
 )
 def hf_daily_schedule(context: ScheduleEvaluationContext):
     fetched = context.instance.get_materialized_partitions(HF_DAILY)
     start = daily_partitions.start.date()
     today = context.scheduled_execution_time.date()
-    for key in days_to_fetch(today, fetched, start):
+    for key in days_to_fetch(today, fetched, start, LOAD_SETTINGS.hf_refetch_days):
         yield RunRequest(run_key=f"hf-daily-{key}-on-{today}", partition_key=key)
 
 

@@ -53,7 +53,7 @@ def _results(
     run_selection = context.run.asset_selection
     if run_selection is not None and READ_COPY not in run_selection:
         shown = steps.publish_for_readers(settings)
-        context.log.info(f"readers see the new commit: {shown}")
+        context.log.info(f"published for readers: {shown}")
 
 
 def _ingest_metadata(report: IngestReport) -> dict[str, object]:

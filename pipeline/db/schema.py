@@ -108,6 +108,17 @@ _LINK_URL = _c(
 _LINK_KIND = _c("kind", "VARCHAR", "project_page, huggingface or other.", not_null=True)
 
 
+# What Hugging Face states about a paper beyond the listing: on raw.listings as stated,
+# on core.papers from the newest listing stating it (the day: the earliest).
+_HF_FACTS = (
+    _c("listed_on", "DATE", "Day Hugging Face put the paper on its daily list (UTC)."),
+    _c("ai_summary", "VARCHAR", "Hugging Face's machine-written one-line summary."),
+    _c("ai_keywords", "VARCHAR[]", "Hugging Face's machine-extracted keywords."),
+    _c("submitter", "VARCHAR", "Hugging Face user who submitted the paper to the daily list."),
+    _c("claimed_authors", "INTEGER", "Authors who linked the paper to their Hugging Face account."),
+)
+
+
 def _outcome_columns(subject: Column) -> tuple[Column, ...]:
     """The columns of an arXiv outcome, about a title cluster or a paper."""
     return (
@@ -149,13 +160,15 @@ TABLES: tuple[Table, ...] = (
                 "layout",
                 "VARCHAR",
                 "Detected layout: blocks_with_metadata, blocks_without_metadata, compact, "
-                "hf_api_json or hf_html.",
+                "hf_api_json, hf_html (a listing page), hf_paper_html (a paper's page), "
+                "text_capture (a text-mode browser's or crawler's capture), pwc_links.",
             ),
             _c("snapshot_date", "DATE", "Day the page was viewed or fetched; null when unknown."),
             _c(
                 "snapshot_date_source",
                 "VARCHAR",
-                "How snapshot_date was found, or why it is unknown.",
+                "How snapshot_date was found (stated_by_source, fetch_metadata, "
+                "latest_listing_day, year inferences of text dumps), or why it is unknown.",
             ),
             _c("ingested_at", "TIMESTAMP", "When the file was loaded (UTC).", not_null=True),
             _c(
@@ -227,6 +240,7 @@ TABLES: tuple[Table, ...] = (
                 "INTEGER",
                 "Stars of github_url as Hugging Face showed them (githubStars).",
             ),
+            *_HF_FACTS,
         ),
         key=("file_sha256", "position"),
     ),
@@ -369,6 +383,12 @@ TABLES: tuple[Table, ...] = (
             _c("listing_count", "INTEGER", "Listings that are this paper."),
             _c("first_seen", "DATE", "Earliest snapshot (or ingestion) date of its listings."),
             _c("last_seen", "DATE", "Latest snapshot (or ingestion) date of its listings."),
+            _c(
+                "authors",
+                "VARCHAR[]",
+                "Author names in order, from the newest listing naming them.",
+            ),
+            *_HF_FACTS,
         ),
         key=("paper_id",),
     ),
@@ -588,7 +608,8 @@ TABLES: tuple[Table, ...] = (
             _c(
                 "observed_on",
                 "DATE",
-                "Snapshot date, or the ingestion date when it is unknown.",
+                "When it was observed: the fetch's day for a fetched file, else the "
+                "snapshot date, else the ingestion date.",
                 not_null=True,
             ),
             _c("snapshot_date", "DATE", "The file's snapshot date; null when unknown."),

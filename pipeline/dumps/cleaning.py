@@ -18,7 +18,15 @@ from pipeline.dumps.text_pages import MONTHS
 from pipeline.text import normalized_text, title_keys
 
 LISTING_SCHEMA = polars_schema("raw.listings")
-_TEXT_COLUMNS = ("title", "abstract", "org_handle", "organization", "published_text")
+_TEXT_COLUMNS = (
+    "title",
+    "abstract",
+    "org_handle",
+    "organization",
+    "published_text",
+    "ai_summary",
+    "submitter",
+)
 _ENTRY_FIELDS = [f.name for f in fields(Entry)]
 
 
@@ -58,7 +66,10 @@ def clean_listings(frame: pl.DataFrame) -> pl.DataFrame:
     """Cleaned listings in `raw.listings` column order."""
     cleaned = frame.with_columns(
         *(normalized_text(c) for c in _TEXT_COLUMNS),
-        pl.col("authors").list.eval(pl.element().str.normalize("NFC").str.strip_chars()),
+        *(
+            pl.col(c).list.eval(pl.element().str.normalize("NFC").str.strip_chars())
+            for c in ("authors", "ai_keywords")
+        ),
     ).with_columns(_resolved_date())
     return cleaned.with_columns(
         pl.col("title").map_batches(title_keys, return_dtype=pl.String).alias("title_key")

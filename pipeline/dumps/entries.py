@@ -30,6 +30,11 @@ class Entry:
     github_url: str | None = None
     project_page: str | None = None
     github_stars: int | None = None
+    listed_on: date | None = None
+    ai_summary: str | None = None
+    ai_keywords: list[str] | None = None
+    submitter: str | None = None
+    claimed_authors: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

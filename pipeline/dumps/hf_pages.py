@@ -11,6 +11,7 @@ nothing quietly.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Mapping
@@ -25,14 +26,16 @@ from pipeline.text import collapse, excerpt
 
 LAYOUT_JSON = "hf_api_json"
 LAYOUT_HTML = "hf_html"
+LAYOUT_PAPER_HTML = "hf_paper_html"
 
 SNAPSHOT_STATED = "stated_by_source"
 SNAPSHOT_FETCH = "fetch_metadata"
+SNAPSHOT_LISTING_DAY = "latest_listing_day"
 SNAPSHOT_UNKNOWN = "unknown_not_stated"
 
 PROPS_TARGET = "DailyPapers"
 _SNIFF_CHARS = 8192
-_DAY = re.compile(r"\d{4}-\d{2}-\d{2}\b")
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}(?![\d-])")
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 _JSON_BRACKET = re.compile(r"[\[\]{}]")
 _DEPTH = ReadLimits.max_json_depth
@@ -79,6 +82,10 @@ def _iso_date(value: str) -> date | None:
     return moment.date()
 
 
+def _day_of(value: object) -> date | None:
+    return _iso_date(value) if isinstance(value, str) else None
+
+
 def _first(*values: object) -> object:
     return next((v for v in values if v is not None), None)
 
@@ -93,6 +100,29 @@ def _authors(paper: Mapping[str, Any]) -> list[str] | None:
         name = author.get("name") if isinstance(author, Mapping) else author
         names.append(_text(name) or "")
     return names
+
+
+def _claimed_authors(paper: Mapping[str, Any]) -> int | None:
+    """Authors whose entry links a Hugging Face account (`user`): they claimed the paper."""
+    raw = paper.get("authors")
+    if not isinstance(raw, list) or not raw:
+        return None
+    return sum(1 for a in raw if isinstance(a, Mapping) and isinstance(a.get("user"), Mapping))
+
+
+def _keywords(value: object) -> list[str] | None:
+    if not isinstance(value, list):
+        return None
+    words = [word for word in map(_text, value) if word]
+    return words or None
+
+
+def _submitter(item: Mapping[str, Any], paper: Mapping[str, Any]) -> str | None:
+    """The Hugging Face user who put the paper on the daily list (their handle)."""
+    who = _first(paper.get("submittedOnDailyBy"), item.get("submittedBy"))
+    if isinstance(who, Mapping):
+        return _text(_first(who.get("user"), who.get("name"), who.get("fullname")))
+    return _text(who)
 
 
 def _organization(
@@ -144,6 +174,11 @@ def _entry(position: int, item: object) -> tuple[Entry | None, Reject | None]:
         github_url=_url(_first(paper.get("githubRepo"), item.get("githubRepo"))),
         project_page=_url(_first(paper.get("projectPage"), item.get("projectPage"))),
         github_stars=_count(_first(paper.get("githubStars"), item.get("githubStars"))),
+        listed_on=_day_of(paper.get("submittedOnDailyAt")),
+        ai_summary=_text(paper.get("ai_summary")),
+        ai_keywords=_keywords(paper.get("ai_keywords")),
+        submitter=_submitter(item, paper),
+        claimed_authors=_claimed_authors(paper),
     )
     if raw_id is not None and entry.arxiv_id is None:
         note = f"item {position}: invalid arXiv id in paper.id, left empty; entry kept"
@@ -180,7 +215,8 @@ def _items_of(data: object) -> tuple[list[object], str | None]:
         key, items = _props_items(data)
         if not isinstance(items, list):
             raise NotADump(f"page data: '{key}' is not a list but {type(items).__name__}")
-        stated = data.get("dateString")
+        # `dateString` on today's pages; `date` (an ISO timestamp) on 2024's.
+        stated = _first(data.get("dateString"), data.get("date"))
         return items, stated if isinstance(stated, str) else None
     if _is_item(data):
         return [data], None
@@ -193,9 +229,13 @@ def _items_of(data: object) -> tuple[list[object], str | None]:
     raise NotADump(f"JSON is a {type(data).__name__}, not a Hugging Face papers list or object")
 
 
-def _snapshot(stated: str | None, hint: date | None) -> tuple[date | None, str]:
-    """The page's own `dateString` wins when it names a day (a week page's `2025-W43` or
-    a month's `2025-10` does not); else what the fetch recorded; else unknown."""
+def _snapshot(
+    stated: str | None, hint: date | None, entries: list[Entry]
+) -> tuple[date | None, str]:
+    """The page's own day (`dateString`, or 2024's `date`) wins when it names one (a week
+    page's `2025-W43` or a month's `2025-10` does not); else what the fetch recorded;
+    else the latest day its items were put on the daily list (`submittedOnDailyAt`: a
+    hand-saved list was seen no earlier); else unknown."""
     day = _DAY.match(stated.strip()) if stated else None
     if day:
         try:
@@ -204,19 +244,22 @@ def _snapshot(stated: str | None, hint: date | None) -> tuple[date | None, str]:
             pass
     if hint is not None:
         return hint, SNAPSHOT_FETCH
+    listed = [e.listed_on for e in entries if e.listed_on is not None]
+    if listed:
+        return max(listed), SNAPSHOT_LISTING_DAY
     return None, SNAPSHOT_UNKNOWN
 
 
 def _parse(data: object, layout: str, snapshot_hint: date | None) -> ParsedDump:
     items, stated = _items_of(data)
-    snapshot_date, source = _snapshot(stated, snapshot_hint)
-    dump = ParsedDump(layout=layout, snapshot_date=snapshot_date, snapshot_date_source=source)
+    dump = ParsedDump(layout=layout)
     for position, item in enumerate(items, start=1):
         entry, reject = _entry(position, item)
         if entry is not None:
             dump.entries.append(entry)
         if reject is not None:
             dump.rejects.append(reject)
+    dump.snapshot_date, dump.snapshot_date_source = _snapshot(stated, snapshot_hint, dump.entries)
     return dump
 
 
@@ -249,6 +292,23 @@ def read_hf_json(
     return _parse(load_json(text, max_depth), LAYOUT_JSON, snapshot_hint)
 
 
+def _paper_page_props(text: str, max_depth: int) -> dict[str, Any] | None:
+    """A single paper page's component props: the first `data-props` holding a `paper`
+    object (the page embeds it in a component of its own, not DailyPapers)."""
+    only = SoupStrainer(attrs={"data-props": True})
+    for element in BeautifulSoup(text, "lxml", parse_only=only).find_all(
+        attrs={"data-props": True}
+    ):
+        raw = element.get("data-props")
+        if not isinstance(raw, str) or '"paper"' not in raw:
+            continue
+        with contextlib.suppress(NotADump):
+            props = load_json(raw, max_depth)
+            if isinstance(props, dict) and isinstance(props.get("paper"), Mapping):
+                return props
+    return None
+
+
 def _page_props(text: str, max_depth: int) -> dict[str, Any]:
     """The `data-props` JSON of the DailyPapers element; raises naming what is missing."""
     only = SoupStrainer("div", attrs={"data-target": PROPS_TARGET})
@@ -256,7 +316,10 @@ def _page_props(text: str, max_depth: int) -> dict[str, Any]:
         "div", attrs={"data-target": PROPS_TARGET}
     )
     if element is None:
-        raise HtmlStructureError(f'no <div data-target="{PROPS_TARGET}"> element')
+        raise HtmlStructureError(
+            f'no <div data-target="{PROPS_TARGET}"> element, nor a paper page\'s data-props '
+            'with a "paper" object'
+        )
     raw = element.get("data-props")
     if not isinstance(raw, str):
         raise HtmlStructureError(
@@ -284,10 +347,18 @@ def _page_props(text: str, max_depth: int) -> dict[str, Any]:
 def read_hf_html(
     text: str, snapshot_hint: date | None = None, max_depth: int = _DEPTH
 ) -> ParsedDump:
-    """Entries of a saved listing page (daily, week, month or search), read from the
-    JSON the page embeds; raises `HtmlStructureError` naming what was missing."""
+    """Entries of a saved listing page (daily, week, month or search), or the one entry
+    of a paper's own page (`/papers/<arXiv id>`), read from the JSON the page embeds;
+    raises `HtmlStructureError` naming what was missing."""
     try:
-        return _parse(_page_props(text, max_depth), LAYOUT_HTML, snapshot_hint)
+        props = _page_props(text, max_depth)
+    except HtmlStructureError:
+        paper = _paper_page_props(text, max_depth)
+        if paper is None:
+            raise
+        return _parse(paper, LAYOUT_PAPER_HTML, snapshot_hint)
+    try:
+        return _parse(props, LAYOUT_HTML, snapshot_hint)
     except HtmlStructureError:
         raise
     except NotADump as exc:

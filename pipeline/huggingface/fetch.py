@@ -42,8 +42,15 @@ def fetch_searches(client: HfClient, queries: tuple[str, ...], landing_dir: Path
     return outcome
 
 
-def days_to_fetch(today: date, fetched: set[str], start: date) -> list[str]:
-    """Yesterday (a finished day) plus any day of the week before it not fetched yet, so
-    a day that failed is retried by the next scheduled run."""
-    days = [today - timedelta(days=n) for n in range(1, RETRY_DAYS + 1)]
-    return [d.isoformat() for d in reversed(days) if d >= start and d.isoformat() not in fetched]
+def days_to_fetch(today: date, fetched: set[str], start: date, refetch_days: int = 0) -> list[str]:
+    """Each of the last `refetch_days` days (yesterday first among them: a finished day),
+    fetched again every day because its upvotes are still settling, plus any day of the
+    week before today not fetched yet, so a day that failed is retried by the next run.
+    Oldest first."""
+    window = max(RETRY_DAYS, refetch_days)
+    days = [(n, today - timedelta(days=n)) for n in range(window, 0, -1)]
+    return [
+        d.isoformat()
+        for n, d in days
+        if d >= start and (n <= refetch_days or (n <= RETRY_DAYS and d.isoformat() not in fetched))
+    ]

@@ -10,8 +10,9 @@ paper id that a merge retired is kept in `core.paper_aliases`.
 How a paper's values are chosen (deterministic, independent of arrival order): listings
 are ordered newest snapshot first (unknown snapshot dates last), then by file hash and
 position. The title and abstract come from the first listing in that order; every other
-field (published date, author count, organization, comments, upvotes, arXiv ID) from the
-first listing that states it, so an explicit value beats none.
+field (published date, authors, organization, comments, upvotes, arXiv ID, Hugging Face's
+summary, keywords, submitter and claims) from the first listing that states it, so an
+explicit value beats none; the day Hugging Face listed it is the earliest stated.
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ _STATED = (
     "comments",
     "upvotes",
     "arxiv_id",
+    "authors",
+    "ai_summary",
+    "ai_keywords",
+    "submitter",
+    "claimed_authors",
 )
 
 
@@ -153,7 +159,7 @@ INSERT INTO core.papers BY NAME
 WITH {FILE_RANK_SQL},
 listed AS (
     SELECT pl.paper_id, l.file_sha256, l.position, {", ".join(f"l.{c}" for c in _STATED)},
-           f.seen_on, (f.file_rank << 32) + l.position AS rank
+           l.listed_on, f.seen_on, (f.file_rank << 32) + l.position AS rank
     FROM core.paper_listings pl
     JOIN raw.listings l USING (file_sha256, position)
     JOIN file_rank f USING (file_sha256)
@@ -166,7 +172,8 @@ stated AS (
            {", ".join(_stated(c) for c in _STATED)},
            count(*)::INTEGER AS listing_count,
            min(seen_on) AS first_seen,
-           max(seen_on) AS last_seen
+           max(seen_on) AS last_seen,
+           min(listed_on) AS listed_on
     FROM listed GROUP BY paper_id
 )
 SELECT s.* EXCLUDE (first_file, first_position)

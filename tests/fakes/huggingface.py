@@ -263,6 +263,34 @@ def daily_page_html(day: date, items: list[dict[str, Any]], changed_structure: b
     return listing_page_html(props, items, changed_structure)
 
 
+def period_page_html(period: str, stated: str, items: list[dict[str, Any]]) -> str:
+    """A week (`2026-W47`) or month (`2026-11`) listing page."""
+    props = {"periodType": period, "dateString": stated, "dailyPapers": items}
+    return listing_page_html(props, items)
+
+
+def paper_page_html(item: dict[str, Any]) -> str:
+    """A paper's own page (`/papers/<arXiv id>`): its data in a component of its own,
+    beside others whose props hold no paper; no DailyPapers element."""
+    props = {
+        "paper": item["paper"],
+        "numComments": item["numComments"],
+        "isAuthorParticipating": item["isAuthorParticipating"],
+        "canonical": f"https://huggingface.co/papers/{item['paper']['id']}",
+    }
+    header, content = _props_attr({"classNames": "", "isWide": False}), _props_attr(props)
+    return f"""<!doctype html>
+<html class="">
+<head><meta charset="utf-8" /><title>{html.escape(item["title"])} - Hugging Face</title></head>
+<body>
+<div class="SVELTE_HYDRATER contents" data-target="MainHeader" data-props="{header}"></div>
+<main><div class="SVELTE_HYDRATER contents" data-target="PaperContent" data-props="{content}">
+<h1>{html.escape(item["title"])}</h1></div></main>
+</body>
+</html>
+"""
+
+
 def search_page_html(
     day: date, query: str, results: list[dict[str, Any]], daily: list[dict[str, Any]]
 ) -> str:

@@ -173,7 +173,8 @@ def test_history_keeps_every_observation_across_runs(tmp_path: Path) -> None:
         history = con.execute(sql).fetchall()
         observations = con.execute("SELECT count(*) FROM marts.listing_observations").fetchall()
         listings = con.execute("SELECT count(*) FROM raw.listings").fetchall()
-    assert history == [(date(2026, 3, 2), None, 3), (date(2026, 3, 3), 41, 3)]
+    # the day 2026-03-03 as fetched on 2026-03-04: observed when it was fetched
+    assert history == [(date(2026, 3, 2), None, 3), (date(2026, 3, 4), 41, 3)]
     assert observations == listings
 
 

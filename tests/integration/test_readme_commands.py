@@ -62,6 +62,9 @@ class Check:
 
 
 LAKE = "PAPERS_WAREHOUSE=ducklake:sqlite:warehouse/lake.sqlite"
+BACKFILL = (
+    ".venv/bin/dg launch --assets landing/hf_daily_papers --partition-range 2026-11-18...2026-11-20"
+)
 
 
 COMMANDS: dict[str, Check] = {
@@ -92,6 +95,8 @@ COMMANDS: dict[str, Check] = {
     ),
     "DAGSTER_HOME=$PWD/.dagster_home .venv/bin/dagster dev -w workspace.yaml": Check("serve"),
     ".venv/bin/dg launch --assets marts/trending": Check(output="RUN_SUCCESS"),
+    # offline here: tests/integration/test_hf_pipeline.py runs it against a fake Hugging Face
+    BACKFILL: Check(output="PAPERS_OFFLINE is set: not fetching 2026-11-18, 2026-11-19"),
     "DAGSTER_HOME=$PWD/.dagster_home .venv/bin/dagster schedule start daily_refresh "
     "-w workspace.yaml": Check(output="Started schedule daily_refresh"),
     "DAGSTER_HOME=$PWD/.dagster_home .venv/bin/dagster sensor start landing_sensor "

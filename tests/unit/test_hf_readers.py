@@ -25,6 +25,8 @@ from tests.fakes.huggingface import (
     day_items,
     listing_page_html,
     other_day_items,
+    paper_page_html,
+    period_page_html,
     search_page_html,
 )
 
@@ -72,9 +74,25 @@ def test_json_reader_maps_every_field() -> None:
     assert (fourth.upvotes, fourth.comments, fourth.authors_count) == (0, 1, 1)
 
 
+def test_what_hugging_face_knows_of_each_paper_is_kept() -> None:
+    first, second, third = read_hf_json(_api_text()).entries[:3]
+    assert first.listed_on == date(2026, 11, 20)  # submittedOnDailyAt, UTC
+    assert first.ai_summary == 'A short machine-written summary of Seeing & Saying: "Grounded".'
+    assert first.ai_keywords == ["benchmark", "large language models"]
+    assert first.submitter == "akhaliq"  # the submitter's handle
+    assert (first.claimed_authors, second.claimed_authors, third.claimed_authors) == (1, 0, 1)
+
+
 def test_json_snapshot_date_comes_from_the_source_then_the_hint() -> None:
+    # Nothing stated, no fetch: the latest day its items were put on the daily list.
     unstated = read_hf_json(_api_text())
-    assert (unstated.snapshot_date, unstated.snapshot_date_source) == (None, "unknown_not_stated")
+    assert (unstated.snapshot_date, unstated.snapshot_date_source) == (DAY, "latest_listing_day")
+    bare = day_items()
+    for item in bare:
+        del item["paper"]["submittedOnDailyAt"]
+    unknown = read_hf_json(api_bytes(bare).decode())
+    assert (unknown.snapshot_date, unknown.snapshot_date_source) == (None, "unknown_not_stated")
+    assert unknown.entries[0].listed_on is None
 
     hinted = read_hf_json(_api_text(), snapshot_hint=DAY)
     assert (hinted.snapshot_date, hinted.snapshot_date_source) == (DAY, "fetch_metadata")
@@ -83,6 +101,14 @@ def test_json_snapshot_date_comes_from_the_source_then_the_hint() -> None:
     stated = read_hf_json(json.dumps(props), snapshot_hint=date(2026, 1, 1))
     assert (stated.snapshot_date, stated.snapshot_date_source) == (DAY, "stated_by_source")
     assert [e.title for e in stated.entries] == [e.title for e in unstated.entries]
+
+    # A 2024 page states its day as `date`, a timestamp.
+    old = {"date": "2024-08-01T00:00:00.000Z", "prevDate": "2024-07-31T00:00:00.000Z"}
+    dated = read_hf_html(listing_page_html(old | {"dailyPapers": day_items()}, day_items()))
+    assert (dated.snapshot_date, dated.snapshot_date_source) == (
+        date(2024, 8, 1),
+        "stated_by_source",
+    )
 
     for not_a_day in ("yesterday", "2026-W47", "2026-11", "2026-11-31"):
         props["dateString"] = not_a_day
@@ -120,6 +146,42 @@ def test_a_single_paper_object_is_one_entry() -> None:
     assert (entry.position, entry.arxiv_id, entry.upvotes) == (1, "2611.14207", 87)
     assert entry.authors_count == 3
     assert entry.comments is None  # the paper object does not state it
+
+
+def test_a_saved_paper_page_is_one_listing() -> None:
+    item = day_items()[0]
+    dump = read_raw_file(paper_page_html(item).encode())
+    assert dump.layout == "hf_paper_html"
+    (entry,) = dump.entries
+    assert (entry.arxiv_id, entry.upvotes, entry.comments) == ("2611.14207", 87, 4)
+    assert entry.authors == ["Mei Tanaka", "Jonas Weber", "Priya Raman"]
+    assert entry.github_url == "https://github.com/NVlabs/SeeingSaying"
+    assert (dump.snapshot_date, dump.snapshot_date_source) == (DAY, "latest_listing_day")
+    hinted = read_raw_file(paper_page_html(item).encode(), snapshot_hint=date(2026, 11, 23))
+    assert hinted.snapshot_date == date(2026, 11, 23)
+
+
+def test_a_page_with_neither_a_list_nor_a_paper_names_both() -> None:
+    page = paper_page_html(day_items()[0]).replace("&quot;paper&quot;", "&quot;article&quot;")
+    with pytest.raises(HtmlStructureError, match=r"DailyPapers.*nor a paper page"):
+        read_raw_file(page.encode())
+
+
+@pytest.mark.parametrize(("period", "stated"), [("week", "2026-W47"), ("month", "2026-11")])
+def test_week_and_month_pages_and_their_api_answers_are_read(period: str, stated: str) -> None:
+    """A week's or month's list: every item read; the page names no single day, so the
+    day is the fetch's, else the latest listing day."""
+    items = day_items() + other_day_items()
+    page = read_raw_file(period_page_html(period, stated, items).encode())
+    api = read_raw_file(api_bytes(items))
+    assert len(page.entries) == len(items) == len(api.entries)
+    assert [asdict(e) for e in page.entries] == [asdict(e) for e in api.entries]
+    assert (page.snapshot_date, page.snapshot_date_source) == (DAY, "latest_listing_day")
+    fetched = read_raw_file(api_bytes(items), snapshot_hint=date(2026, 11, 24))
+    assert (fetched.snapshot_date, fetched.snapshot_date_source) == (
+        date(2026, 11, 24),
+        "fetch_metadata",
+    )
 
 
 def test_an_item_without_title_is_rejected_and_the_others_load() -> None:

@@ -10,10 +10,12 @@ WHERE file_sha256 IN (SELECT file_sha256 FROM raw.dump_files WHERE status = 'sup
 
 -- New listings join the history (marts.listing_observations, declared with the other
 -- tables in pipeline/db/schema.py): appended once, never updated, so it survives any later
--- rebuild of the core tables.
+-- rebuild of the core tables. An observation is dated by when it was made: a fetched
+-- file's fetch (a day re-fetched while its upvotes settle is observed on each day it
+-- was fetched), else the file's day, else the day it was loaded.
 INSERT INTO marts.listing_observations
 SELECT l.file_sha256, l.position,
-       coalesce(f.snapshot_date, f.ingested_at::DATE), f.snapshot_date,
+       coalesce(f.fetched_at::DATE, f.snapshot_date, f.ingested_at::DATE), f.snapshot_date,
        l.upvotes, l.comments, now()::TIMESTAMP
 FROM raw.listings l
 JOIN raw.dump_files f USING (file_sha256)
