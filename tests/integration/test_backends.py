@@ -25,6 +25,7 @@ import pytest
 from pipeline import steps
 from pipeline.db import quality
 from pipeline.db.lake import DuckLake
+from pipeline.query import main as query_main
 from pipeline.settings import PROJECT_ROOT, Settings
 from tests.builders import TODAY, Listing, TempWarehouse, abstract, dump_text, every_step
 from tests.conftest import backend_warehouse
@@ -436,3 +437,18 @@ def test_a_lost_catalog_connection_heals_at_the_next_session(
             outcomes.append(type(exc).__name__)
     assert outcomes[-1] == papers, outcomes
     steps.cluster_titles(warehouse.settings)  # a writer too
+
+
+def test_time_travel_on_a_file_says_it_needs_a_lake(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    warehouse = backend_warehouse(request, tmp_path / "w", "file")
+    warehouse.land("a.txt", dump_text([Listing("A Paper On A File", abstract("f"))]))
+    every_step(warehouse.settings, TODAY)
+    for name, value in warehouse.env.items():
+        monkeypatch.setenv(name, value)
+    assert query_main(["--as-of", "previous-refresh", "SELECT 1"]) == 2
+    assert "keeps no snapshots: time travel needs a DuckLake" in capsys.readouterr().err
