@@ -24,6 +24,7 @@ from pipeline.arxiv.outcomes import EnrichmentReport
 from pipeline.db.schema import Step, tables_of
 from pipeline.dumps.ingest import IngestReport
 from pipeline.github.repos import ReposReport
+from pipeline.huggingface.lookups import LookupReport
 from pipeline.settings import Settings
 
 # The steps that wait on a service record its failures per item and never raise them;
@@ -238,6 +239,48 @@ def links(
     )
 
 
+def _lookups_metadata(report: LookupReport) -> dict[str, object]:
+    metadata: dict[str, object] = {
+        f"papers_{status}": MetadataValue.int(count) for status, count in report.counts.items()
+    }
+    return metadata | {
+        "papers_newly_wanted": MetadataValue.int(report.wanted_new),
+        "papers_due": MetadataValue.int(report.due),
+        "requests_made": MetadataValue.int(report.requests),
+        "files_saved": MetadataValue.int(len(report.files_saved)),
+        "stopped": MetadataValue.text(report.stopped or "no"),
+        "offline": MetadataValue.bool(report.offline),
+    }
+
+
+@multi_asset(
+    name="hf_lookups",
+    specs=step_specs(
+        Step.HF_LOOKUPS,
+        reads=["core.papers", "core.paper_listings", "raw.dump_files"],
+        kinds={"python"},
+    ),
+    # Not in the writer pool, like the arXiv step. Its answers land in the landing folder
+    # for the next `raw_files` run (a dependency the graph cannot show: it would be a cycle).
+    retry_policy=NETWORK_STEP_RETRY,
+    can_subset=True,
+)
+def hf_lookups(
+    context: AssetExecutionContext, pipeline_settings: PipelineSettings
+) -> Iterator[MaterializeResult]:
+    """Asks Hugging Face about papers with an arXiv ID that only text dumps listed."""
+    settings = pipeline_settings.resolve()
+    report = steps.look_up_on_hf(settings)
+    if report.stopped:
+        context.log.warning(f"Hugging Face: {report.stopped}; the rest is left for the next run")
+    context.log.info(
+        f"Hugging Face: {report.due} paper(s) due, {report.requests} request(s), "
+        f"answers {report.answers or 'none'}; {len(report.files_saved)} raw file(s) saved "
+        f"for the next ingestion; now {report.counts}"
+    )
+    yield from _results(context, settings, Step.HF_LOOKUPS, _lookups_metadata(report))
+
+
 # What `LINKED_REPOS_SQL` reads: every repository link of every paper.
 _LINKED_REPOS_READS = [
     "internal.listing_repos",
@@ -370,6 +413,7 @@ REFRESH_ASSETS = [
     title_clusters,
     arxiv_outcomes,
     papers,
+    hf_lookups,
     links,
     repos,
     paper_code,

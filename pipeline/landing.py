@@ -57,12 +57,14 @@ def _slug(query: str) -> str:
 def _stem(body: FetchedBody) -> str:
     if body.kind == "search":
         return f"hf_search_{_slug(body.query or '')}"
+    if body.kind == "paper":  # an old-style ID (`hep-th/9901001`) has a slash
+        return f"hf_paper_{(body.arxiv_id or 'unknown').replace('/', '_')}"
     day = body.day.isoformat() if body.day else "unknown-day"
     return f"hf_daily_{day}" if body.page is None else f"hf_daily_{day}_p{body.page}"
 
 
 def _candidates(body: FetchedBody) -> list[str]:
-    """Names to try, in order. A daily body takes the plain name first; a search always
+    """Names to try, in order. A day or paper takes the plain name first; a search always
     carries its fetch time, since results change over time. Later names are for content
     that changed since a body was saved under the earlier ones."""
     stem, ext = _stem(body), _extension(body)
@@ -93,6 +95,7 @@ def _sidecar(body: FetchedBody, digest: str) -> dict[str, object]:
         "kind": body.kind,
         "day": body.day.isoformat() if body.day else None,
         "query": body.query,
+        "arxiv_id": body.arxiv_id,
         "page": body.page,
         "fetched_at": body.fetched_at.isoformat(),
         "content_type": body.content_type,

@@ -151,6 +151,8 @@ class Settings:
     hf_start_date: str = "2026-01-01"
     hf_search_queries: tuple[str, ...] = field(default_factory=tuple)
     hf_refetch_days: int = 14
+    hf_recheck_days: int = 30
+    hf_lookup_max_run_s: float = 300.0
     github_api_url: str = "https://api.github.com"
     github_token: str | None = field(default=None, repr=False)
     github_min_interval_s: float = 1.0
@@ -252,6 +254,10 @@ class Settings:
             hf_start_date=(env.get("HF_START_DATE") or cls.hf_start_date).strip(),
             hf_search_queries=_list(env, "HF_SEARCH_QUERIES"),
             hf_refetch_days=_number(env, "HF_REFETCH_DAYS", cls.hf_refetch_days, int),
+            hf_recheck_days=_number(env, "HF_RECHECK_DAYS", cls.hf_recheck_days, int),
+            hf_lookup_max_run_s=_number(
+                env, "HF_LOOKUP_MAX_RUN_S", cls.hf_lookup_max_run_s, above_minimum=True
+            ),
             github_api_url=_url(env, "GITHUB_API_URL", cls.github_api_url),
             github_token=_token(env, "GITHUB_TOKEN"),
             github_min_interval_s=_number(env, "GITHUB_MIN_INTERVAL_S", cls.github_min_interval_s),

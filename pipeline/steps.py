@@ -4,7 +4,9 @@ scripts, benchmarks and tests can run without Dagster.
 Each step opens its own writing connection and writes its own tables (`db.schema` says
 which) in one transaction, so a step that fails leaves the warehouse as the step before
 left it. Data flows one way: raw files -> title clusters -> arXiv outcomes -> papers
--> links -> repos -> paper code -> marts.
+-> links -> repos -> paper code -> marts. Beside them, the Hugging Face lookups read the
+papers and write only raw files to the landing folder (and their own bookkeeping), which
+the next ingestion loads.
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from pipeline.arxiv.outcomes import EnrichmentReport, resolve_clusters
-from pipeline.clients import arxiv_client, github_client
+from pipeline.clients import arxiv_client, github_client, hf_client
 from pipeline.db.marts import build_marts
 from pipeline.db.schema import Step
 from pipeline.dumps.ingest import IngestReport, ingest_landing
 from pipeline.github.paper_repos import rebuild_paper_repos
 from pipeline.github.repos import ReposReport, refresh_repos
+from pipeline.huggingface.lookups import LookupReport, look_up_papers
 from pipeline.links.build import extract_links, rebuild_links
 from pipeline.papers.build import PapersReport, build_papers
 from pipeline.papers.clusters import ClusterReport, cluster_new_keys
@@ -70,6 +73,22 @@ def build_paper_tables(settings: Settings) -> PapersReport:
     """Papers, their lineage, aliases and arXiv outcomes, for what changed."""
     with settings.warehouse.write(Step.PAPERS) as con:
         return build_papers(con)
+
+
+def look_up_on_hf(settings: Settings) -> LookupReport:
+    """Asks Hugging Face about papers with an arXiv ID that no Hugging Face file listed
+    (nothing when offline), for at most HF_LOOKUP_MAX_RUN_S; what it finds lands in the
+    landing folder as raw files, which the next ingestion loads."""
+    client = hf_client(settings)
+    with client.session:
+        return look_up_papers(
+            settings.warehouse,
+            client,
+            settings.landing_dir,
+            settings.hf_recheck_days,
+            settings.offline,
+            settings.hf_lookup_max_run_s,
+        )
 
 
 def build_link_tables(settings: Settings) -> int:

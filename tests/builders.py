@@ -117,11 +117,12 @@ class TempWarehouse:
 
 def every_step(settings: Settings, today: date | None = None) -> None:
     """The refresh job's steps in its order, without Dagster (offline settings make the
-    arXiv and GitHub steps leave their work pending)."""
+    arXiv, Hugging Face and GitHub steps leave their work pending)."""
     steps.load_raw_files(settings, today)
     steps.cluster_titles(settings)
     steps.resolve_arxiv(settings)
     steps.build_paper_tables(settings)
+    steps.look_up_on_hf(settings)
     steps.build_link_tables(settings)
     steps.describe_repos(settings)
     steps.judge_paper_code(settings)

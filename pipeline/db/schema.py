@@ -34,6 +34,7 @@ class Step(StrEnum):
     TITLE_CLUSTERS = "title_clusters"
     ARXIV = "arxiv"
     PAPERS = "papers"
+    HF_LOOKUPS = "hf_lookups"
     LINKS = "links"
     REPOS = "repos"
     PAPER_CODE = "paper_code"
@@ -435,6 +436,26 @@ TABLES: tuple[Table, ...] = (
             _c("doi", "VARCHAR", "DOI, when arXiv has one."),
             _c("journal_ref", "VARCHAR", "Journal reference, when given."),
             _c("comment", "VARCHAR", "The authors' comment (pages, venue, code link)."),
+        ),
+        key=("arxiv_id",),
+    ),
+    Table(
+        "core.hf_lookups",
+        Step.HF_LOOKUPS,
+        "Papers with an arXiv ID but no Hugging Face listing, looked up on Hugging Face "
+        "(`/api/papers/<id>`): what it said, and the raw file its answer was saved as.",
+        (
+            _c("arxiv_id", "VARCHAR", "The paper's arXiv ID, without version.", not_null=True),
+            _c(
+                "status",
+                "VARCHAR",
+                "found (its answer is a raw file), not_on_hf (404), error (the request "
+                "failed) or pending (not asked yet).",
+                not_null=True,
+            ),
+            _c("checked_at", "TIMESTAMP", "When Hugging Face was last asked."),
+            _c("file_name", "VARCHAR", "The landing file its answer was saved as (found)."),
+            _c("error", "VARCHAR", "Why it was not asked, or how the request failed."),
         ),
         key=("arxiv_id",),
     ),

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Literal
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import requests
 
@@ -26,7 +26,7 @@ SEARCH_MAX_LIMIT = 120
 SEARCH_MAX_QUERY = 250
 MAX_PAGES = 50  # 5,000 papers in a day would be a server ignoring `p`, not a real list
 
-FetchKind = Literal["daily", "search"]
+FetchKind = Literal["daily", "search", "paper"]
 
 
 class HfFetchError(RuntimeError):
@@ -46,6 +46,7 @@ class FetchedBody:
     day: date | None
     query: str | None
     page: int | None = None
+    arxiv_id: str | None = None  # the paper asked for (`kind` "paper")
 
 
 def _utc_now() -> datetime:
@@ -127,6 +128,24 @@ class HfClient:
         _json_list(response)
         return self._body(response, "search", day=None, query=q)
 
+    def paper(self, arxiv_id: str) -> FetchedBody | None:
+        """`/api/papers/<arXiv ID>`: the paper as Hugging Face knows it, or None when it
+        answers 404 (the paper is not on Hugging Face). The body must be the paper asked
+        for: a JSON object whose `id` is `arxiv_id`."""
+        response = self.session.get(f"{self.base_url}/api/papers/{quote(arxiv_id, safe='')}")
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise _status_error(response)
+        try:
+            data = load_json(response.text)
+        except NotADump as exc:
+            raise HfFetchError(f"{response.url}: body cannot be read: {exc}") from exc
+        stated = data.get("id") if isinstance(data, dict) else None
+        if stated != arxiv_id:
+            raise HfFetchError(f"{response.url}: expected the paper {arxiv_id}, got {stated!r}")
+        return self._body(response, "paper", day=None, arxiv_id=arxiv_id)
+
     def _api_pages(self, day: date) -> list[FetchedBody]:
         bodies: list[FetchedBody] = []
         for page in range(MAX_PAGES):
@@ -167,6 +186,7 @@ class HfClient:
         day: date | None,
         query: str | None = None,
         page: int | None = None,
+        arxiv_id: str | None = None,
     ) -> FetchedBody:
         return FetchedBody(
             url=response.url,
@@ -177,4 +197,5 @@ class HfClient:
             day=day,
             query=query,
             page=page,
+            arxiv_id=arxiv_id,
         )

@@ -336,8 +336,15 @@ class FakeHuggingFace:
         self.api_unavailable: set[date] = set()
         self.changed_structure = False
         self._redirects: dict[date, date] = {}
+        # `/api/papers/<id>`: the listed papers, and any a test adds.
+        self.papers = {
+            item["paper"]["id"]: copy.deepcopy(item["paper"])
+            for items in self.days.values()
+            for item in items
+        }
         server.route("/api/daily_papers", self._daily_api)
         server.route("/api/papers/search", self._search_api)
+        server.route_prefix("/api/papers/", self._paper_api)
         server.route("/papers", self._papers_root)
         for day in self.days:
             self._route_page(day)
@@ -398,6 +405,14 @@ class FakeHuggingFace:
         if not query or len(query) > 250 or limit is None:
             return _bad_request("q is required (up to 250 characters); limit is 1..120")
         return Reply(200, api_bytes(self.search_items(query, limit)), content_type=JSON_TYPE)
+
+    def _paper_api(self, request: Request) -> Reply:
+        """The paper object with its linked models, datasets and Spaces, as the API has it."""
+        paper = self.papers.get(request.path.removeprefix("/api/papers/"))
+        if paper is None:
+            return Reply(404, json.dumps({"error": "Paper not found"}), content_type=JSON_TYPE)
+        answer = paper | {"models": [], "datasets": [], "spaces": []}
+        return Reply(200, json.dumps(answer), content_type=JSON_TYPE)
 
     def _papers_root(self, request: Request) -> Reply:
         latest = max(self.days)

@@ -5,7 +5,8 @@ links -> repos -> paper code -> marts).
 The steps run one by one, as the refresh job runs them, over input that makes every
 table change at least once: text dumps, a bad file and a renamed copy, a Hugging Face
 file stating an arXiv ID (a merge by arXiv ID), a later typo variant (a merge of
-clusters), and a fake arXiv whose record names a repository. Before and after each step
+clusters), a fake arXiv whose record names a repository, and a fake Hugging Face that
+knows some of the papers the text dumps listed. Before and after each step
 every table is fingerprinted (views by their definition, since a view's rows follow its
 sources); what changed must belong to the step.
 """
@@ -28,12 +29,14 @@ from pipeline.db.connection import Warehouse
 from pipeline.db.schema import TABLE
 from pipeline.github.api import GitHubClient
 from pipeline.github.repos import refresh_repos
+from pipeline.huggingface.api import HfClient
+from pipeline.huggingface.lookups import look_up_papers
 from pipeline.settings import PROJECT_ROOT, Settings
 from tests.builders import Listing, abstract, dump_text
 from tests.conftest import backend_warehouse
 from tests.fakes.arxiv import FakeArxiv, FakePaper
 from tests.fakes.github import FakeGitHub, FakeRepo
-from tests.fakes.huggingface import api_bytes
+from tests.fakes.huggingface import FakeHuggingFace, api_bytes
 from tests.fakes.local_server import LocalServer, quick_session
 from tests.fingerprints import fingerprint
 from tests.integration.test_enrichment import (
@@ -75,15 +78,17 @@ def _declared() -> dict[str, set[str]]:
 
 
 def _steps(
-    settings: Settings, client: ArxivClient, github: GitHubClient
+    settings: Settings, client: ArxivClient, github: GitHubClient, hf: HfClient
 ) -> dict[str, Callable[[], object]]:
-    """Asset name -> the plain function that asset calls (arXiv and GitHub asked through
-    the clients given, on loopback)."""
+    """Asset name -> the plain function that asset calls (arXiv, GitHub and Hugging Face
+    asked through the clients given, on loopback)."""
+    landing = settings.landing_dir
     return {
         "raw_files": lambda: steps.load_raw_files(settings),
         "title_clusters": lambda: steps.cluster_titles(settings),
         "arxiv_outcomes": lambda: resolve_clusters(settings.warehouse, client, 30, False),
         "papers": lambda: steps.build_paper_tables(settings),
+        "hf_lookups": lambda: look_up_papers(settings.warehouse, hf, landing, 30, False),
         "links": lambda: steps.build_link_tables(settings),
         "repos": lambda: refresh_repos(settings.warehouse, github, 24, False),
         "paper_code": lambda: steps.judge_paper_code(settings),
@@ -132,8 +137,9 @@ def test_each_step_writes_exactly_the_tables_its_asset_declares(
     )
     client = make_client(fake.url)
     github = FakeGitHub(local_server, [FakeRepo(77, "verifier-lab/decoding")])
+    hf = HfClient(quick_session(), FakeHuggingFace(local_server).url)
     declared = _declared()
-    run = _steps(settings, client, GitHubClient(quick_session(), github.url))
+    run = _steps(settings, client, GitHubClient(quick_session(), github.url), hf)
     assert set(run) == set(declared)
     every_table = set().union(*declared.values())
     assert every_table == set(TABLE)  # every table is some asset's
