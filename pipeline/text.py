@@ -97,15 +97,21 @@ def title_words(title: str) -> list[str]:
     return split_words(fold(title), join_hyphens=True)
 
 
-def title_words_sql(column: str) -> str:
+def title_words_sql(column: str, join_hyphens: bool = True) -> str:
     """`title_words` of a VARCHAR column as a DuckDB expression giving a list, near
     enough for proposing candidate pairs (which `title_words` then checks): lower case,
     accents stripped, a hyphen (or any dash `fold` reads as one) between letters joining
-    them."""
+    them (or, without `join_hyphens`, parting them like a space)."""
     joined = f"lower(strip_accents({column}))"
-    for _ in range(2):  # overlapping matches (`a-b-c`) need a second pass
+    for _ in range(2 if join_hyphens else 0):  # overlapping matches (`a-b-c`): two passes
         joined = f"regexp_replace({joined}, '(\\p{{L}}){_DASHES_SQL}(\\p{{L}})', '\\1\\2', 'g')"
     return f"regexp_extract_all({joined}, '[\\p{{L}}\\p{{N}}]+')"
+
+
+def joins_hyphens_sql(column: str) -> str:
+    """Whether `title_words_sql` joins words of a VARCHAR column (a dash between two
+    letters): only then do its words apart differ from its words joined."""
+    return f"regexp_matches({column}, '\\p{{L}}{_DASHES_SQL}\\p{{L}}')"
 
 
 def title_keys(titles: pl.Series) -> pl.Series:

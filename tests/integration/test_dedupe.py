@@ -19,7 +19,15 @@ from pipeline.db import quality
 from pipeline.db.connection import DuckDBFile
 from pipeline.db.schema import schema_sql
 from pipeline.papers.build import build_papers
-from pipeline.papers.clusters import SIGNATURES_SQL, abstracts_agree, key_id
+from pipeline.papers.clusters import (
+    SIGNATURES_SQL,
+    Evidence,
+    abstracts_agree,
+    abstracts_agree_closely,
+    key_id,
+    same_paper,
+)
+from pipeline.papers.titles import title_variant
 from pipeline.text import title_key
 from tests.builders import Listing, TempWarehouse, abstract, dump_text
 
@@ -76,6 +84,90 @@ SAME_PAPER_GROUPS: list[tuple[str, list[str]]] = [
             "Efficient Reinforcemnet Learning for Large Language Models",
         ],
     ),
+    (
+        "each kind of hyphen, with typos",
+        [
+            "Vision\u2010Language Pre\u2010training with Noisy Web Captions",
+            "Vision\u2011Language Pre\u2011training with Noisy Web Captions",
+            "Vision-Language Pre-trainng with Noisy Web Captions",
+            "Vision\u2013Language Pre training with Noisy Web Captoins",
+        ],
+    ),
+]
+
+# Our own abstracts, in the shape of real ones (five sentences).
+GRAPHMIXER = (
+    "We introduce GraphMixer, a routing layer that lets message passing networks choose "
+    "which neighbours to read. GraphMixer learns a sparse gate per edge and costs one extra "
+    "matrix product per layer. On twelve node classification benchmarks it matches "
+    "attention-based models while training three times faster. We also show that the "
+    "learned gates recover community structure without supervision. Code and trained "
+    "models are released."
+)
+RANKING = (
+    "Retrieval augmented systems answer questions from passages they retrieve, but which "
+    "answer to show first is rarely studied. We collect forty thousand answers with human "
+    "preference labels. A small cross-encoder trained on these labels ranks answers better "
+    "than the generator's own likelihood. The gain holds across three domains and two "
+    "languages. We release the labels and the ranking model."
+)
+DEPTH = (
+    "Depth from a single video is ambiguous up to scale. We train a depth network from "
+    "unlabelled driving videos with a photometric loss and a learned scale prior. The "
+    "prior removes most of the scale drift over long sequences. On two public benchmarks "
+    "the method halves the error of earlier self-supervised methods. Models run in real "
+    "time on a laptop GPU."
+)
+PROTEINS = (
+    "Protein language models learn from sequences alone. We add a contrastive objective "
+    "that pairs each sequence with its predicted structure. The resulting embeddings "
+    "separate enzyme families that sequence-only models confuse. Fine-tuned on stability "
+    "prediction, they improve correlation with measured values by six points. Weights are "
+    "public."
+)
+ADDED_SENTENCE = " The objective adds no parameters and one forward pass per batch."
+SAMPLER = (
+    "Sampling from diffusion models takes hundreds of network evaluations. We propose "
+    "FastSampler, a solver that reuses the previous steps' predictions. It needs ten "
+    "evaluations for the quality that earlier solvers reach in fifty. The solver works "
+    "with any pretrained model and needs no retraining. An implementation is included."
+)
+
+
+def _revised(text: str) -> str:
+    """The abstract with a sentence added after its first: the same paper, revised."""
+    first, rest = text.split(". ", 1)
+    return f"{first}.{ADDED_SENTENCE} {rest}"
+
+
+# Pairs that are one paper although their titles differ by more than a plain typo: the
+# abstracts and titles decide together.
+SAME_PAPER_PAIRS: list[tuple[str, Listing, Listing]] = [
+    (
+        "method-name typo, abstracts agree",
+        Listing("GraphMixer Routing for Sparse Message Passing Networks", GRAPHMIXER),
+        Listing("GrapMixer Routing for Sparse Message Passing Networks", GRAPHMIXER),
+    ),
+    (
+        "short-word typo, abstracts agree",
+        Listing("On the Ranking of Retrieval Augmented Answers", RANKING),
+        Listing("On te Ranking of Retrieval Augmented Answers", RANKING),
+    ),
+    (
+        "typo plus a hyphenation change",
+        Listing("Self-Supervised Depth Estimation from Monocular Video", DEPTH),
+        Listing("Self Supervised Depth Estimaton from Monocular Video", DEPTH),
+    ),
+    (
+        "typo plus a revised abstract",
+        Listing("Contrastive Pretraining of Protein Language Models", PROTEINS),
+        Listing("Contrastive Pretraining of Protien Language Models", _revised(PROTEINS)),
+    ),
+    (
+        "name typo plus a revised abstract",
+        Listing("FastSampler: Diffusion Sampling in Ten Steps", SAMPLER),
+        Listing("FastSamplr: Diffusion Sampling in Ten Steps", _revised(SAMPLER)),
+    ),
 ]
 
 # Pairs that must stay two papers. Most share one abstract on purpose: the title alone
@@ -108,9 +200,33 @@ DIFFERENT_PAPER_PAIRS: list[tuple[str, Listing, Listing]] = [
         Listing("Three Stage Training for Robust Speech Recognition", SHARED),
     ),
     (
-        "acronym",
-        Listing("DDPM Sampling for Faster Generative Image Models", SHARED),
-        Listing("DDIM Sampling for Faster Generative Image Models", SHARED),
+        "acronym, abstracts disagree",
+        Listing(
+            "DDPM Sampling for Faster Generative Image Models",
+            "We revisit DDPM, the denoising diffusion probabilistic model, and train it "
+            "with a cosine noise schedule that improves likelihood on image benchmarks.",
+        ),
+        Listing(
+            "DDIM Sampling for Faster Generative Image Models",
+            "DDIM replaces the Markov chain of diffusion models with a deterministic "
+            "implicit process, so that fifty steps give images of the same quality.",
+        ),
+    ),
+    (
+        "size word, same abstract",
+        Listing("FooNet-S: Efficient Speech Recognition on Phones", SHARED),
+        Listing("FooNet-M: Efficient Speech Recognition on Phones", SHARED),
+    ),
+    (
+        "name one letter apart, a sentence changed",
+        Listing("GraphMixer Routing for Sparse Message Passing Networks, Revisited", GRAPHMIXER),
+        Listing(
+            "GraphMixed Routing for Sparse Message Passing Networks, Revisited",
+            GRAPHMIXER.replace(
+                "On twelve node classification benchmarks",
+                "On protein interaction graphs, unlike on citation networks,",
+            ),
+        ),
     ),
     (
         "real word",
@@ -150,6 +266,9 @@ def _listings_together() -> tuple[list[Listing], list[Listing], dict[tuple[int, 
     for name, titles in SAME_PAPER_GROUPS:
         for index, title in enumerate(titles):
             add(min(index, 1), Listing(title, abstract(name)), name)
+    for name, first, second in SAME_PAPER_PAIRS:
+        add(0, first, name)
+        add(1, second, name)
     for name, first, second in DIFFERENT_PAPER_PAIRS:
         add(0, first, name + " (a)")
         add(1, second, name + " (b)")
@@ -177,7 +296,9 @@ def test_merges_that_must_and_must_not_happen(warehouse: TempWarehouse, arrival:
         assert paper_id not in owners, f"{label} merged with {owners.get(paper_id)}"
         owners[paper_id] = label
     assert warehouse.rows("SELECT count(*) FROM core.papers") == [(len(papers_by_label),)]
-    assert len(papers_by_label) == len(SAME_PAPER_GROUPS) + 2 * len(DIFFERENT_PAPER_PAIRS)
+    assert len(papers_by_label) == (
+        len(SAME_PAPER_GROUPS) + len(SAME_PAPER_PAIRS) + 2 * len(DIFFERENT_PAPER_PAIRS)
+    )
 
 
 def test_every_listing_maps_to_exactly_one_paper(warehouse: TempWarehouse) -> None:
@@ -477,6 +598,34 @@ def test_abstract_agreement() -> None:
     assert not abstracts_agree(text, "Unrelated: a study of tides and lunar cycles.")
 
 
+def test_close_agreement_takes_a_revision_but_not_a_sibling() -> None:
+    assert abstracts_agree(PROTEINS, _revised(PROTEINS))  # a sentence added
+    assert abstracts_agree_closely(PROTEINS, _revised(PROTEINS))
+    assert abstracts_agree_closely(_revised(SAMPLER), SAMPLER)
+    assert abstracts_agree_closely(GRAPHMIXER, GRAPHMIXER.replace("twelve", "twelwe"))
+    changed = GRAPHMIXER.replace("three times faster", "on a tenth of the memory")
+    assert not abstracts_agree_closely(GRAPHMIXER, changed)  # a sentence changed
+    sibling = GRAPHMIXER.split(". ")[0] + ". " + DEPTH  # a shared opening
+    assert not abstracts_agree_closely(GRAPHMIXER, sibling)
+    assert not abstracts_agree_closely(GRAPHMIXER, None)  # both are needed
+
+
+def test_a_close_match_weighs_author_counts_and_organizations() -> None:
+    match = title_variant(
+        "GraphMixer Routing for Sparse Message Passing",
+        "GrapMixer Routing for Sparse Message Passing",
+    )
+    assert match is not None and match.tier == "close"
+    edited = GRAPHMIXER.replace("twelve", "twelwe").replace("faster", "quicker")
+    assert abstracts_agree_closely(GRAPHMIXER, edited)
+    assert same_paper(match, Evidence(GRAPHMIXER, 3, None), Evidence(edited, None, "lab"))
+    # stated facts that differ need the abstracts the same but for an edit or two
+    assert not same_paper(match, Evidence(GRAPHMIXER, 3, None), Evidence(edited, 5, None))
+    assert not same_paper(match, Evidence(GRAPHMIXER, None, "a"), Evidence(edited, None, "b"))
+    assert same_paper(match, Evidence(GRAPHMIXER, 3, None), Evidence(GRAPHMIXER, 5, None))
+    assert not same_paper(match, Evidence(GRAPHMIXER, 3, None), Evidence(None, 3, None))
+
+
 def test_retired_paper_ids_chain_their_aliases() -> None:
     """Three clusters merged one after another, each under a smaller id: every retired id
     points at the paper that holds its listings now, not at an id retired since."""
@@ -512,10 +661,13 @@ def test_retired_paper_ids_chain_their_aliases() -> None:
     assert build_papers(con).papers_retired == {}
 
 
-def signatures(title: str) -> set[int]:
-    """The signatures `assign_papers` computes for a new key with this sample title."""
+def signatures(*spellings: str) -> set[int]:
+    """The signatures `cluster_new_keys` computes for a new key with these spellings."""
     con = duckdb.connect()
-    con.execute("CREATE TEMP TABLE new_keys AS SELECT 'k' AS title_key, ? AS sample_title", [title])
+    con.execute(
+        "CREATE TEMP TABLE new_keys AS SELECT 'k' AS title_key, ?::VARCHAR[] AS spellings",
+        [list(spellings)],
+    )
     con.execute(SIGNATURES_SQL)
     return {row[0] for row in con.execute("SELECT signature FROM new_signatures").fetchall()}
 
@@ -534,3 +686,19 @@ def test_typo_variants_share_a_signature_and_other_titles_rarely_do() -> None:
     assert not signatures(base) & signatures(other)
     assert not signatures(base) & signatures(base + " Again")  # word counts differ
     assert signatures("Three Word Title") == set()
+
+
+def test_a_typo_with_a_hyphenation_change_shares_a_signature_through_any_spelling() -> None:
+    """Words joined across a hyphen and apart: `Self-Supervised` lines up with `Self
+    Supervised` (apart) and `Pre-trainng` with `Pretraining` (joined), and a key's every
+    spelling counts, not one sample."""
+    spaced = "Self Supervised Depth Estimation from Monocular Video"
+    hyphenated_typo = "Self-Supervised Depth Estimaton from Monocular Video"
+    assert signatures(spaced) & signatures(hyphenated_typo)
+    assert signatures("Pre-trainng Robust Vision Encoders") & signatures(
+        "Pretraining Robust Vision Encoders"
+    )
+    one_key = ("Pre training Robust Vision Encoders", "Pretraining Robust Vision Encoders")
+    typo = "Pretrainng Robust Vision Encoders"
+    assert not signatures(one_key[0]) & signatures(typo)
+    assert signatures(*one_key) & signatures(typo)

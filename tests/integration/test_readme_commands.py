@@ -66,6 +66,7 @@ BACKFILL = (
     ".venv/bin/dg launch --assets landing/hf_daily_papers --partition-range 2026-11-18...2026-11-20"
 )
 
+DEDUPE_BENCH = "python3 -m uv run --frozen --group bench python -m benchmarks.dedupe_vs_splink"
 
 COMMANDS: dict[str, Check] = {
     SETUP: Check(output="Ran offline (PAPERS_OFFLINE=1)"),
@@ -105,6 +106,11 @@ COMMANDS: dict[str, Check] = {
     "--backends file,postgres": Check(output="backends side by side", timeout_s=1500),
     ".venv/bin/python -m benchmarks.arxiv_requests": Check(output="precision"),
     ".venv/bin/python -m benchmarks.github_requests": Check(output="rows/s", timeout_s=900),
+    # Splink is a benchmark-only dependency: `uv run --group bench` installs it
+    f"{DEDUPE_BENCH} --entries 100000": Check(output="Splink 5 (dedupe only)", timeout_s=1200),
+    f"{DEDUPE_BENCH} --entries 100000 --vocabulary small": Check(
+        output="Splink 5 (dedupe only)", timeout_s=1200
+    ),
 }
 
 

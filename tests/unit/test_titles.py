@@ -11,7 +11,7 @@ import unicodedata
 import duckdb
 import pytest
 
-from pipeline.papers.titles import number_signature, typo_variant
+from pipeline.papers.titles import number_signature, title_variant, typo_variant
 from pipeline.text import fold, title_key, title_words, title_words_sql
 
 
@@ -80,6 +80,10 @@ def test_number_signature_reads_numerals_and_words() -> None:
     # a lone `I` is a pronoun unless a part marker precedes it
     assert number_signature("Can I Trust My Model") == ()
     assert number_signature("Chapter I: Foundations") == ("1",)
+    # a numeral is written in capitals (or follows a part marker): `vi` is a typo of `via`
+    assert number_signature("Llama III Technical Report") == ("3",)
+    assert number_signature("Reasoning vi Semantic Policies") == ()
+    assert number_signature("Attention, part ii") == ("2",)
 
 
 def test_fold_and_words() -> None:
@@ -183,3 +187,77 @@ def test_the_sql_word_splitter_reads_every_dash_as_python_does(dash: str) -> Non
         == title_words(title)
         == ["selfsupervised", "pretraining", "of", "visionlanguage", "models"]
     )
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "tier"),
+    [
+        # plain typos: enough with abstracts that do not disagree
+        (LONG, "Efficient Reinforcment Learning for Large Language Models", "typo"),
+        (  # a typo plus a hyphenation change: the words apart line up
+            "Self-Supervised Depth Estimation from Monocular Video",
+            "Self Supervised Depth Estimaton from Monocular Video",
+            "typo",
+        ),
+        (  # and joined
+            "Pre-training Robust Vision Encoders Today",
+            "Pretraining Robust Vision Encodres Today",
+            "typo",
+        ),
+        # a typo only if the abstracts agree closely
+        (
+            "GraphMixer Routing for Sparse Message Passing",
+            "GrapMixer Routing for Sparse Message Passing",
+            "close",
+        ),
+        (
+            "DDPM Sampling for Faster Generative Image Models",
+            "DDIM Sampling for Faster Generative Image Models",
+            "close",
+        ),
+        (
+            "On the Ranking of Retrieval Augmented Answers",
+            "On te Ranking of Retrieval Augmented Answers",
+            "close",
+        ),
+        (
+            "Graph Neural Networks for Molecular Property Prediction",
+            "Grape Neural Networks for Molecular Property Prediction",
+            "close",
+        ),
+        # never: numbers, parts, sizes, single letters, more than one edit in a short word
+        ("Scaling Laws for 7B Parameter Models", "Scaling Laws for 70B Parameter Models", None),
+        (
+            "Benchmarking Multimodal Reasoning Models V2",
+            "Benchmarking Multimodal Reasoning Models V3",
+            None,
+        ),
+        ("Attention Is All You Need Part I", "Attention Is All You Need Part II", None),
+        (
+            "FooNet-S: Efficient Speech Recognition on Phones",
+            "FooNet-M: Efficient Speech Recognition on Phones",
+            None,
+        ),
+        (
+            "FooNet Small for Efficient Speech Recognition",
+            "FooNet Smal for Efficient Speech Recognition",
+            None,
+        ),
+        (
+            "Learning Dynamics of Wide Networks, Part A",
+            "Learning Dynamics of Wide Networks, Part B",
+            None,
+        ),
+        (
+            "Scalable Diffusion Transformers for Image Generation",
+            "Scalable Diffusion Transformers for Video Generation",
+            None,
+        ),
+        ("Fast Nets for Fun Robots", "Fast Nuts for Fun Robots", "close"),
+        ("Fast Nets for Fun Robots", "Fast Cats for Fun Robots", None),
+    ],
+)
+def test_title_variant_tiers(a: str, b: str, tier: str | None) -> None:
+    for first, second in ((a, b), (b, a)):
+        match = title_variant(first, second)
+        assert (match.tier if match else None) == tier, (first, second)
