@@ -43,6 +43,7 @@ _GROUP_CHOICES = tuple(itertools.combinations(range(SIGNATURE_GROUPS), 3))
 MAX_SIGNATURE_TITLES = 50
 MAX_SPELLINGS = 8  # of one key, compared and given signatures
 MAX_KEY_EDITS = 4  # two differing words, two edits each at most
+MAX_ABSTRACTS = 4  # of one key, compared
 # Abstract agreement: the opening's similarity (0-100), or sentences shared.
 ABSTRACT_SAMPLE = 600
 ABSTRACT_READ = 4000
@@ -282,10 +283,12 @@ GROUP BY title_key
 """
 
 # What the listings of a key say besides the title, for the keys of title-matched pairs
-# only: the first listing's abstract, and the first stated author count and organization.
+# only: their abstracts (a few; one key may be two papers of one title, or one paper with
+# a revised abstract), and the first stated author count and organization.
 _EVIDENCE_SQL = f"""
 SELECT title_key,
-       left(arg_min(abstract, (file_sha256, position)), {ABSTRACT_READ}),
+       list_slice(list_sort(list_distinct(list(left(abstract, {ABSTRACT_READ})))), 1,
+                  {MAX_ABSTRACTS}),
        arg_min(authors_count, (file_sha256, position)) FILTER (authors_count IS NOT NULL),
        arg_min(org_handle, (file_sha256, position)) FILTER (org_handle IS NOT NULL)
 FROM raw.listings SEMI JOIN typo_keys USING (title_key)
@@ -339,12 +342,19 @@ def _verified_pairs(con: Connection) -> list[dict[str, str | None]]:
     keys = sorted({pair[side] for pair, _ in matched for side in ("a", "b")})
     typo_keys = pl.DataFrame({"title_key": keys}, schema={"title_key": pl.String})
     with registered(con, typo_keys=typo_keys):
-        evidence = {row[0]: Evidence(*row[1:]) for row in con.execute(_EVIDENCE_SQL).fetchall()}
-    missing = Evidence(None, None, None)
+        evidence = {
+            key: [Evidence(text, authors, org) for text in abstracts or [None]]
+            for key, abstracts, authors, org in con.execute(_EVIDENCE_SQL).fetchall()
+        }
+    missing = [Evidence(None, None, None)]
     return [
         pair
         for pair, match in matched
-        if same_paper(match, evidence.get(pair["a"], missing), evidence.get(pair["b"], missing))
+        if any(
+            same_paper(match, a, b)
+            for a in evidence.get(pair["a"], missing)
+            for b in evidence.get(pair["b"], missing)
+        )
     ]
 
 

@@ -66,9 +66,10 @@ def _is_roman(word: str, written: str, previous: str | None) -> bool:
     return previous in _PART_MARKERS or (len(word) > 1 and written.isupper())
 
 
-def number_signature(title: str) -> tuple[str, ...]:
+def number_signature(title: str, mistyped: frozenset[str] = frozenset()) -> tuple[str, ...]:
     """Every number a title states, digits, numerals and number words alike, in order:
-    two titles whose signatures differ are different papers (`Part I`/`Part II`, `V2`/`V3`)."""
+    two titles whose signatures differ are different papers (`Part I`/`Part II`, `V2`/`V3`).
+    Number words in `mistyped` are left out (the other title has a typo of them)."""
     signature: list[str] = []
     previous: str | None = None
     for written in split_words(title):
@@ -76,7 +77,7 @@ def number_signature(title: str) -> tuple[str, ...]:
         digits = re.findall(r"\d+", word)
         if digits:
             signature.extend(str(int(d)) for d in digits)
-        elif word in _NUMBER_WORDS:
+        elif word in _NUMBER_WORDS and word not in mistyped:
             signature.append(_NUMBER_WORDS[word])
         elif _is_roman(word, written, previous):
             signature.append(str(_roman_value(word)))
@@ -171,9 +172,23 @@ def _close_pair(a: str, b: str) -> bool:
 
 
 def _names_a_sibling(differing: list[tuple[str, str]]) -> bool:
-    """A size or edition word, or a single letter (`FooNet-S` / `FooNet-M`, `Part A` /
-    `Part B`), differs: siblings share abstracts, so this is never a typo."""
-    return any(word in _SIZE_WORDS or len(word) == 1 for pair in differing for word in pair)
+    """One size or edition word for another, or a single letter (`Base` / `Large`,
+    `FooNet-S` / `FooNet-M`, `Part A` / `Part B`): siblings share abstracts, so this is
+    never a typo (`Larrge-Scale` is one)."""
+    return any(
+        (a in _SIZE_WORDS and b in _SIZE_WORDS) or min(len(a), len(b)) == 1 for a, b in differing
+    )
+
+
+def _mistyped_numbers(candidates: list[list[tuple[str, str]]]) -> frozenset[str]:
+    """Number words whose counterpart is a word that is no number (`zero` / `zerro`)."""
+    return frozenset(
+        word
+        for differing in candidates
+        for pair in differing
+        for word, other in (pair, pair[::-1])
+        if word in _NUMBER_WORDS and other not in _NUMBER_WORDS and not other.isdigit()
+    )
 
 
 def _has_acronym(differing: list[tuple[str, str]], originals: dict[str, str]) -> bool:
@@ -200,10 +215,16 @@ def title_variant(title_a: str, title_b: str) -> TitleMatch | None:
     candidates = _differing(title_a, title_b)
     if not candidates or any(_names_a_sibling(differing) for differing in candidates):
         return None
-    if number_signature(title_a) != number_signature(title_b):
-        return None
+    same_numbers = number_signature(title_a) == number_signature(title_b)
+    if not same_numbers:
+        # a mistyped number word (`Zerro-Shot`) is a typo with close evidence only
+        mistyped = _mistyped_numbers(candidates)
+        if not mistyped or number_signature(title_a, mistyped) != number_signature(
+            title_b, mistyped
+        ):
+            return None
     originals = {**_original_tokens(title_a), **_original_tokens(title_b)}
-    for differing in candidates:
+    for differing in candidates if same_numbers else []:
         if all(_typo_pair(a, b) for a, b in differing) and not _has_acronym(differing, originals):
             return TitleMatch("typo", tuple(differing))
     for differing in candidates:

@@ -238,10 +238,20 @@ def test_the_sql_word_splitter_reads_every_dash_as_python_does(dash: str) -> Non
             "FooNet-M: Efficient Speech Recognition on Phones",
             None,
         ),
-        (
+        (  # a typo of a size word is a typo; one size for another never is
             "FooNet Small for Efficient Speech Recognition",
             "FooNet Smal for Efficient Speech Recognition",
+            "close",
+        ),
+        (
+            "FooNet Base for Efficient Speech Recognition",
+            "FooNet Large for Efficient Speech Recognition",
             None,
+        ),
+        (  # a mistyped number word: the number is not stated twice differently
+            "Enhancing Zero-Shot Pruning in Modular Simulators",
+            "Enhancing Zerro-Shot Pruning in Modular Simulators",
+            "close",
         ),
         (
             "Learning Dynamics of Wide Networks, Part A",
