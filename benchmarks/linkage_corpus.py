@@ -6,7 +6,8 @@ paper are exact, or one of these variants (each as often as the others):
 
 - `rare_letter`: a letter of a long title word replaced by a rare one (the only variant
   of `synthetic_dumps`);
-- `name_typo`: a letter of the method name (`TreilumNet`) dropped or doubled;
+- `name_typo`: a letter of the method name (`TreilumNet`) dropped or doubled (a letter,
+  not a digit: `R1` / `R11` is another version);
 - `short_word`: a letter of a word of two to four letters dropped (`On the` -> `On te`);
 - `real_word`: a letter changed so that the word spells another dictionary word;
 - `hyphenation`: hyphens become spaces, and a rare-letter typo elsewhere;
@@ -14,7 +15,8 @@ paper are exact, or one of these variants (each as often as the others):
 
 Hard negatives are new papers made from an earlier one: its title with a number or
 version changed or added (`-3:` -> `-4:`, `7B` -> `13B`, a `V2` appended), and its
-abstract's opening sentence; they must stay apart. `--vocabulary small` draws titles
+abstract's opening sentence; they must stay apart (a later repeat of one repeats it as
+it was listed). `--vocabulary small` draws titles
 from a few words, in templates with shared openings, and a fifth of them in families
 that differ only by a number: where the cost of finding candidate pairs grows.
 
@@ -70,6 +72,7 @@ class LinkageCorpus:
     variants: dict[str, int] = field(default_factory=lambda: dict.fromkeys(VARIANTS, 0))
     exact_repeats: int = 0
     hard_negatives: list[tuple[int, int]] = field(default_factory=list)  # (earlier, new)
+    siblings: dict[int, Paper] = field(default_factory=dict)  # paper -> as listed
 
 
 class SmallVocabularyFactory(PaperFactory):
@@ -121,8 +124,12 @@ def _name_typo(title: str, rng: random.Random) -> str | None:
             letters.isalpha() and not is_known_word(letters.lower()) and len(letters) >= 4
         )
 
-    def change(word: str) -> str:
-        at = rng.randint(1, len(word.rstrip(":")) - 2)
+    def change(word: str) -> str | None:
+        # a letter: a digit dropped or doubled is another version (`R1` / `R11`)
+        letters = [at for at in range(1, len(word.rstrip(":")) - 1) if word[at].isalpha()]
+        if not letters:
+            return None
+        at = rng.choice(letters)
         return (
             word[:at] + word[at + 1 :] if rng.random() < 0.5 else word[:at] + word[at] + word[at:]
         )
@@ -223,7 +230,8 @@ class _LinkageWriter(dumps._DumpWriter):
         roll = self.rng.random() if self.earlier_papers else 1.0
         if roll < repeat_share:
             index = self.rng.randrange(self.earlier_papers)
-            original = self.factory.paper(index)
+            # a sibling is listed with a title and abstract of its own, not its factory's
+            original = self.linkage.siblings.get(index) or self.factory.paper(index)
             if self.rng.random() >= VARIANT_SHARE:
                 self.linkage.exact_repeats += 1
                 return original, index, "exact"
@@ -240,6 +248,7 @@ class _LinkageWriter(dumps._DumpWriter):
             self.linkage.hard_negatives.append((earlier, self.corpus.papers - 1))
             title = sibling_title(original.title, self.rng)
             sibling = Paper(title, f"{opening}. {rest}", new.has_github)
+            self.linkage.siblings[self.corpus.papers - 1] = sibling
             return sibling, self.corpus.papers - 1, "sibling"
         return self.new_paper(), self.corpus.papers - 1, "new"
 

@@ -287,6 +287,19 @@ TABLES: tuple[Table, ...] = (
     ),
     # --- internal: the steps' bookkeeping ------------------------------------------------
     Table(
+        "internal.landing_hashes",
+        Step.RAW_FILES,
+        "The content hash of each landing file as of its size and modification time, so a "
+        "file that has not changed is not read again to be recognised.",
+        (
+            _c("path", "VARCHAR", "The file's path inside the landing folder.", not_null=True),
+            _c("size", "BIGINT", "Its size in bytes when hashed.", not_null=True),
+            _c("mtime_ns", "BIGINT", "Its modification time (ns) when hashed.", not_null=True),
+            _SHA,
+        ),
+        key=("path",),
+    ),
+    Table(
         "internal.title_keys",
         Step.TITLE_CLUSTERS,
         "Each title key and its cluster: keys whose titles differ by a typo are one cluster.",
@@ -309,7 +322,12 @@ TABLES: tuple[Table, ...] = (
         "Word-position signatures of each title key: keys sharing one are typo candidates.",
         (
             _TITLE_KEY,
-            _c("signature", "BIGINT", "Hash of three of five word groups.", not_null=True),
+            _c(
+                "signature",
+                "BIGINT",
+                "Hash of three of five word groups, or of a short title but one word.",
+                not_null=True,
+            ),
         ),
     ),
     Table(

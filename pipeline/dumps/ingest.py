@@ -403,35 +403,73 @@ def _write_batch(con: Connection, batch: list[_Loaded]) -> None:
         con.execute("INSERT INTO raw.pwc_links BY NAME SELECT * FROM new_code")
 
 
-def _scan(
-    landing_dir: Path, con: Connection, report: IngestReport
-) -> tuple[list[tuple[Path, str, int]], list[tuple[str, str]]]:
-    """Hashes every landing file: the new contents (path, hash, size), in landing order
-    and each once, and the new names of contents already ingested."""
+@dataclass
+class _Scan:
+    """What a scan of the landing folder found: the new contents (path, hash, size), in
+    landing order and each once; new names of contents already ingested; and every
+    hashed file by path inside the folder, as of its size and modification time."""
+
+    new: list[tuple[Path, str, int]] = field(default_factory=list)
+    new_names: list[tuple[str, str]] = field(default_factory=list)
+    hashes: dict[str, tuple[int, int, str]] = field(default_factory=dict)
+
+
+def _hashes(con: Connection) -> dict[str, tuple[int, int, str]]:
+    rows = con.execute("SELECT path, size, mtime_ns, file_sha256 FROM internal.landing_hashes")
+    return {path: (size, mtime, sha) for path, size, mtime, sha in rows.fetchall()}
+
+
+def _sha256_as_of(path: Path, known: tuple[int, int, str] | None) -> tuple[str, int, int]:
+    """The file's hash, size and modification time: the hash known for this size and
+    time, else read (stat first, so a file written while it is read is read again)."""
+    stat = path.stat()
+    if known is not None and known[:2] == (stat.st_size, stat.st_mtime_ns):
+        return known[2], stat.st_size, stat.st_mtime_ns
+    return _sha256_of(path), stat.st_size, stat.st_mtime_ns
+
+
+def _scan(landing_dir: Path, con: Connection, report: IngestReport) -> _Scan:
+    """Recognises every landing file by its hash; only files whose size or modification
+    time changed since the last scan (or new ones) are read to be hashed."""
     known, known_names = _known(con)
-    new: list[tuple[Path, str, int]] = []
-    new_names: list[tuple[str, str]] = []
+    hashed = _hashes(con)
+    scan = _Scan()
     for path in landing_files(landing_dir):
         report.scanned += 1
         name = visible(path.name)
         if outside_link(path, landing_dir):
             report.skipped[name] = "a link to a file outside the landing folder: not read"
             continue
+        inside = path.relative_to(landing_dir).as_posix()
         try:
-            sha, size = _sha256_of(path), path.stat().st_size
+            sha, size, mtime_ns = _sha256_as_of(path, hashed.get(inside))
         except OSError as exc:
             report.skipped[name] = f"unreadable: {type(exc).__name__}: {exc.strerror}"
             continue
+        scan.hashes[inside] = (size, mtime_ns, sha)
         if sha in known:
             report.already_ingested += 1
             if (sha, name) not in known_names:
-                new_names.append((sha, name))
+                scan.new_names.append((sha, name))
                 known_names.add((sha, name))
             continue
         known.add(sha)
         known_names.add((sha, name))
-        new.append((path, sha, size))
-    return new, new_names
+        scan.new.append((path, sha, size))
+    return scan
+
+
+_HASHES_SCHEMA = polars_schema("internal.landing_hashes")
+
+
+def _keep_hashes(con: Connection, scan: _Scan, landing_dir: Path, changed: set[Path]) -> None:
+    """Keeps the hashes of the files seen this time, but those that changed while read."""
+    gone = {path.relative_to(landing_dir).as_posix() for path in changed}
+    rows = [(p, *known) for p, known in scan.hashes.items() if p not in gone]
+    hashes = pl.DataFrame(rows, schema=_HASHES_SCHEMA, orient="row")
+    with registered(con, landing_hashes=hashes):
+        con.execute("DELETE FROM internal.landing_hashes")
+        con.execute("INSERT INTO internal.landing_hashes BY NAME SELECT * FROM landing_hashes")
 
 
 def loaded_already(landing_dir: Path, warehouse: Warehouse) -> set[Path]:
@@ -463,8 +501,9 @@ def ingest_landing(
     today = today or date.today()
     report = IngestReport()
     with warehouse.writer() as con:
-        new, new_names = _scan(landing_dir, con, report)
-        jobs = [_Job(path, sha, size, archive_dir, today, limits) for path, sha, size in new]
+        scan = _scan(landing_dir, con, report)
+        jobs = [_Job(path, sha, size, archive_dir, today, limits) for path, sha, size in scan.new]
+        changed: set[Path] = set()
 
         def loaded() -> Iterator[_Loaded]:
             for job, item in zip(
@@ -472,6 +511,7 @@ def ingest_landing(
             ):
                 if item is None:
                     report.changed.append(job.path.name)
+                    changed.add(job.path)
                     continue
                 report.files.append(_outcome(item))
                 yield item
@@ -480,10 +520,11 @@ def ingest_landing(
             for batch in _batches(loaded()):
                 _write_batch(con, batch)
             report.superseded = supersede_partial_saves(con, [f.file_sha256 for f in report.files])
-            if new_names:
+            if scan.new_names:
                 con.executemany(
-                    "INSERT INTO raw.file_names VALUES (?, ?, now()::TIMESTAMP)", new_names
+                    "INSERT INTO raw.file_names VALUES (?, ?, now()::TIMESTAMP)", scan.new_names
                 )
+            _keep_hashes(con, scan, landing_dir, changed)
     return report
 
 

@@ -12,11 +12,14 @@ Candidate pairs come from word-position signatures: a typo variant has the same 
 but for at most two positions, so when positions are dealt into five groups (position
 mod 5), at least three groups are identical. Each spelling of a title key (hyphenated
 words joined, and apart, so a typo plus a hyphenation change still lines up) gets one
-signature per choice of three groups (ten), stored in `internal.title_signatures`; keys
-sharing a signature are the only pairs compared, every spelling of one with every
-spelling of the other. So there is no all-pairs comparison, the number of pairs grows
-with the data rather than its square, and a new dump is compared with the existing keys
-without re-reading old raw files.
+signature per choice of three groups (ten); a title of up to MAX_SHORT_WORDS words also
+gets one per word left out, which a one-word typo variant shares and few others do. They
+are stored in `internal.title_signatures`. Keys sharing a signature that few keys have
+(MAX_SIGNATURE_TITLES, MAX_GROUP_TITLES) are the only pairs compared, every spelling of
+one with every spelling of the other, after a check of the keys alone (`_plausible`). So
+there is no all-pairs comparison, the number of pairs grows with the data rather than its
+square, and a new dump is compared with the existing keys without re-reading old raw
+files.
 
 A cluster's id is the smallest `key_id` among its keys, a hash of the key's text: the
 same input gives the same ids whatever order the files arrived in.
@@ -38,12 +41,18 @@ from pipeline.papers.titles import MIN_TYPO_WORDS, TitleMatch, title_variant
 from pipeline.text import joins_hyphens_sql, title_words, title_words_sql
 
 SIGNATURE_GROUPS = 5
+# Titles up to this many words also get one signature per word left out: it pairs a
+# one-word typo variant with few other titles, where three groups of a short title from a
+# small vocabulary are shared by hundreds.
+MAX_SHORT_WORDS = 16
 _GROUP_CHOICES = tuple(itertools.combinations(range(SIGNATURE_GROUPS), 3))
-# A signature shared by more titles than this is too generic to point at a typo.
+# The most keys a signature may have and still pair them (more is a common phrase, not a
+# typo): a title but one word is nearly unique; three groups of a title, less so.
 MAX_SIGNATURE_TITLES = 50
+MAX_GROUP_TITLES = 12
 MAX_SPELLINGS = 8  # of one key, compared and given signatures
 MAX_KEY_EDITS = 4  # two differing words, two edits each at most
-MAX_ABSTRACTS = 4  # of one key, compared
+MAX_ABSTRACTS = 16  # of one key, compared (one title may be several papers)
 # Abstract agreement: the opening's similarity (0-100), or sentences shared.
 ABSTRACT_SAMPLE = 600
 ABSTRACT_READ = 4000
@@ -70,28 +79,39 @@ _CHOICES_SQL = str(
     [[i, a + 1, b + 1, c + 1] for i, (a, b, c) in enumerate(_GROUP_CHOICES)]
 )  # [choice, group, group, group], 1-based as DuckDB lists are
 SIGNATURES_SQL = f"""
+CREATE OR REPLACE TEMP TABLE new_title_words AS
+WITH spelled AS (SELECT title_key, unnest(spellings) AS title FROM new_keys)
+SELECT DISTINCT title_key, words FROM (
+    SELECT title_key, {title_words_sql("title")} AS words FROM spelled
+    UNION ALL
+    SELECT title_key, {title_words_sql("title", join_hyphens=False)} FROM spelled
+    WHERE {joins_hyphens_sql("title")}
+)
+WHERE len(words) >= {MIN_TYPO_WORDS};
+
 CREATE OR REPLACE TEMP TABLE new_signatures AS
-WITH spelled AS (
-    SELECT title_key, unnest(spellings) AS title FROM new_keys
-),
-worded AS (
-    SELECT DISTINCT title_key, words FROM (
-        SELECT title_key, {title_words_sql("title")} AS words FROM spelled
-        UNION ALL
-        SELECT title_key, {title_words_sql("title", join_hyphens=False)} FROM spelled
-        WHERE {joins_hyphens_sql("title")}
-    )
-),
-grouped AS (
+WITH grouped AS (
     SELECT title_key, len(words) AS n,
            [(md5_number(array_to_string(list_slice(words, g + 1, -1, {SIGNATURE_GROUPS}), ' '))
              >> 67)::BIGINT
             FOR g IN range({SIGNATURE_GROUPS})] AS h
-    FROM worded WHERE len(words) >= {MIN_TYPO_WORDS}
+    FROM new_title_words
 )
 SELECT title_key,
        xor(xor(xor(h[c[2]], h[c[3]] << 1), h[c[4]] << 2), n * 16 + c[1]) AS signature
 FROM grouped, unnest({_CHOICES_SQL}) AS choice(c)
+UNION ALL
+-- a short title but word i, negative so that the two kinds never meet
+SELECT title_key,
+       -1 - (md5_number(i || ':' || array_to_string(list_concat(list_slice(words, 1, i),
+                                                                list_slice(words, i + 2, -1)),
+                                                    ' ')) >> 67)::BIGINT
+FROM (
+    SELECT title_key, words, unnest(range(len(words))) AS i FROM new_title_words
+    WHERE len(words) <= {MAX_SHORT_WORDS}
+);
+
+DROP TABLE new_title_words;
 """
 
 
@@ -255,7 +275,9 @@ WITH shared AS (
         UNION ALL
         SELECT signature FROM internal.title_signatures SEMI JOIN new_signatures USING (signature)
     )
-    GROUP BY signature HAVING count(*) BETWEEN 2 AND {MAX_SIGNATURE_TITLES}
+    GROUP BY signature
+    HAVING count(*) BETWEEN 2 AND CASE WHEN signature < 0 THEN {MAX_SIGNATURE_TITLES}
+                                       ELSE {MAX_GROUP_TITLES} END
 ),
 new AS (SELECT * FROM new_signatures SEMI JOIN shared USING (signature)),
 old AS (SELECT * FROM internal.title_signatures SEMI JOIN shared USING (signature)),

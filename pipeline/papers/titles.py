@@ -172,11 +172,11 @@ def _close_pair(a: str, b: str) -> bool:
 
 
 def _names_a_sibling(differing: list[tuple[str, str]]) -> bool:
-    """One size or edition word for another, or a single letter (`Base` / `Large`,
+    """One size or edition word for another, or one letter for another (`Base` / `Large`,
     `FooNet-S` / `FooNet-M`, `Part A` / `Part B`): siblings share abstracts, so this is
-    never a typo (`Larrge-Scale` is one)."""
+    never a typo (`Larrge-Scale` is one, and so is `End-T-End`, a letter dropped)."""
     return any(
-        (a in _SIZE_WORDS and b in _SIZE_WORDS) or min(len(a), len(b)) == 1 for a, b in differing
+        (a in _SIZE_WORDS and b in _SIZE_WORDS) or len(a) == len(b) == 1 for a, b in differing
     )
 
 

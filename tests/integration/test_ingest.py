@@ -5,6 +5,7 @@ archive keeps every raw file read-only under its hash."""
 from __future__ import annotations
 
 import hashlib
+import os
 import stat
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -103,6 +104,28 @@ def test_same_content_under_two_names_is_loaded_once(settings: Settings) -> None
     assert names == [(sha(FIRST), "listing (copy).txt"), (sha(FIRST), "listing.txt")]
 
 
+def test_a_file_is_hashed_again_only_when_its_size_or_time_changed(settings: Settings) -> None:
+    """The scan trusts a file's known hash while its size and modification time stay
+    (reading every landing file on every run would cost seconds at a million listings);
+    a file written again gets a new time, and is read."""
+    path = put(settings, "a.txt", FIRST)
+    ingest(settings)
+    stat = path.stat()
+    same_size = FIRST.replace(b"Jun", b"Jul", 1)
+    assert len(same_size) == len(FIRST) and same_size != FIRST
+    path.write_bytes(same_size)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # as if untouched
+    assert ingest(settings).already_ingested == 1
+
+    path.write_bytes(same_size)  # written again: a new modification time
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1))
+    report = ingest(settings)
+    assert [f.file_sha256 for f in report.files] == [sha(same_size)]
+    assert query(settings, "SELECT path, size, file_sha256 FROM internal.landing_hashes") == [
+        ("a.txt", len(same_size), sha(same_size))
+    ]
+
+
 def test_a_copy_added_later_only_records_its_name(settings: Settings) -> None:
     put(settings, "a.txt", FIRST)
     ingest(settings)
@@ -112,8 +135,9 @@ def test_a_copy_added_later_only_records_its_name(settings: Settings) -> None:
     assert report.files == []
     assert report.already_ingested == 2
     after = all_tables(settings)
-    assert {k: v for k, v in after.items() if k != "raw.file_names"} == {
-        k: v for k, v in before.items() if k != "raw.file_names"
+    names = {"raw.file_names", "internal.landing_hashes"}  # the new name, and its hash
+    assert {k: v for k, v in after.items() if k not in names} == {
+        k: v for k, v in before.items() if k not in names
     }
     assert sorted((s, n) for s, n, _ in after["raw.file_names"]) == [
         (sha(FIRST), "a.txt"),
@@ -292,7 +316,7 @@ def test_failure_while_building_core_tables_leaves_them_unchanged(
         refresh(settings, today=TODAY)
     after = all_tables(settings)
     changed = {name for name in before if after[name] != before[name]}
-    raw_load = {"raw.dump_files", "raw.file_names", "raw.listings"}
+    raw_load = {"raw.dump_files", "raw.file_names", "raw.listings", "internal.landing_hashes"}
     clusters = {"internal.title_keys", "internal.title_signatures"}
     papers = {"core.papers", "core.paper_listings", "internal.paper_keys"}
     # Each step before the failing one committed in its own transaction; the failing

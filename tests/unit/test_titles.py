@@ -248,6 +248,11 @@ def test_the_sql_word_splitter_reads_every_dash_as_python_does(dash: str) -> Non
             "FooNet Large for Efficient Speech Recognition",
             None,
         ),
+        (  # a letter dropped from a hyphenated word: not one letter for another
+            "Audio Radiology of End-To-End Memory Models",
+            "Audio Radiology of End-T-End Memory Models",
+            "close",
+        ),
         (  # a mistyped number word: the number is not stated twice differently
             "Enhancing Zero-Shot Pruning in Modular Simulators",
             "Enhancing Zerro-Shot Pruning in Modular Simulators",
