@@ -15,8 +15,9 @@ from pathlib import Path
 from pipeline.db.connection import DuckDBFile, Warehouse
 
 VOLATILE_COLUMNS = frozenset({"ingested_at", "recorded_at", "checked_at", "archive_path"})
-# `raw.file_names.first_seen` is the time a name was first seen: volatile too.
-VOLATILE = {("raw", "file_names", "first_seen")}
+# `raw.file_names.first_seen` is the time a name was first seen, and a landing file's
+# modification time is when it was written: volatile too.
+VOLATILE = {("raw", "file_names", "first_seen"), ("internal", "landing_hashes", "mtime_ns")}
 
 
 def _value(value: object, today: date) -> object:

@@ -65,16 +65,29 @@ due AS (
     WHERE o.cluster_id IS NULL
        OR o.status IN ('error', 'pending')
        OR (o.status = 'not_found' AND o.checked_at < ?)
+),
+chosen AS (
+    -- each cluster's first listing, by row id: aggregating the abstracts themselves
+    -- holds them all in memory at once (more than 3 GB for a first run at 1M)
+    SELECT k.cluster_id, arg_min(l.rowid, (f.file_rank << 32) + l.position) AS first_row
+    FROM raw.listings l
+    JOIN internal.title_keys k USING (title_key)
+    JOIN file_rank f USING (file_sha256)
+    SEMI JOIN due USING (cluster_id)
+    GROUP BY k.cluster_id
 )
-SELECT k.cluster_id,
-       arg_min(l.title, (f.file_rank << 32) + l.position) AS title,
-       arg_min(l.abstract, (f.file_rank << 32) + l.position) AS abstract
-FROM raw.listings l
-JOIN internal.title_keys k USING (title_key)
-JOIN file_rank f USING (file_sha256)
-SEMI JOIN due USING (cluster_id)
-GROUP BY k.cluster_id
-ORDER BY k.cluster_id
+SELECT c.cluster_id, l.title, l.abstract
+FROM chosen c JOIN raw.listings l ON l.rowid = c.first_row
+ORDER BY c.cluster_id
+"""
+
+# Offline, only clusters with no outcome at all are marked `pending`: those already due
+# keep their rows (and reasons) for the next online run, so an offline refresh rewrites
+# nothing it wrote before.
+_UNCHECKED_SQL = """
+SELECT DISTINCT cluster_id, NULL, NULL
+FROM internal.title_keys ANTI JOIN internal.arxiv_outcomes USING (cluster_id)
+ORDER BY cluster_id
 """
 
 _MISSING_RECORDS_SQL = """
@@ -212,14 +225,17 @@ def _stated_ids(con: Connection, checked_at: datetime) -> int:
 def _to_resolve(
     warehouse: Warehouse, recheck_days: int, now: datetime, report: EnrichmentReport
 ) -> list[TitleQuery]:
-    """Clusters to ask arXiv about, after folding the outcomes of merged clusters and
-    recording the IDs sources state; counts the clusters whose outcome is already known
-    as cache hits."""
+    """Clusters to ask arXiv about (offline: those never checked, without their text),
+    after folding the outcomes of merged clusters and recording the IDs sources state;
+    counts the clusters whose outcome is already known as cache hits."""
     with warehouse.write() as con:
         if scalar(con, _ORPHANED_SQL):
             con.execute(_FOLD_OUTCOMES_SQL)
         report.from_source = _stated_ids(con, now)
-        rows = con.execute(_TO_RESOLVE_SQL, [now - timedelta(days=recheck_days)]).fetchall()
+        if report.offline:
+            rows = con.execute(_UNCHECKED_SQL).fetchall()
+        else:
+            rows = con.execute(_TO_RESOLVE_SQL, [now - timedelta(days=recheck_days)]).fetchall()
         total = scalar(con, "SELECT count(DISTINCT cluster_id) FROM internal.title_keys")
     report.cache_hits = int(total or 0) - len(rows) - report.from_source
     return [TitleQuery(cluster_id, title or "", abstract) for cluster_id, title, abstract in rows]

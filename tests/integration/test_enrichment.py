@@ -376,9 +376,11 @@ def test_offline_asks_nothing_and_leaves_papers_pending_until_an_online_run(
     assert statuses(settings) == {pid(SPARSE): "pending", pid(TACTILE): "pending"}
     assert rows(settings, "SELECT count(*) FROM core.papers WHERE arxiv_id IS NOT NULL") == [(0,)]
 
-    # Offline again: still nothing asked, still pending.
+    # Offline again: still nothing asked, still pending, and the rows as they were.
+    before = rows(settings, "SELECT * FROM internal.arxiv_outcomes ORDER BY cluster_id")
     enrich(settings, client, offline=True)
     assert fake.requests == []
+    assert rows(settings, "SELECT * FROM internal.arxiv_outcomes ORDER BY cluster_id") == before
 
     enrich(settings, client)
     assert statuses(settings) == {pid(SPARSE): "matched", pid(TACTILE): "not_found"}
