@@ -18,6 +18,7 @@ import pytest
 from pipeline.db import quality
 from pipeline.db.connection import DuckDBFile
 from pipeline.db.schema import schema_sql
+from pipeline.papers import build as papers_build
 from pipeline.papers.build import build_papers
 from pipeline.papers.clusters import (
     SIGNATURES_SQL,
@@ -334,6 +335,23 @@ def test_a_typo_of_a_short_title_among_many_alike_is_found(warehouse: TempWareho
 
     assert warehouse.paper_of("b.txt", 1) == warehouse.paper_of("a.txt", len(alike) + 1)
     assert warehouse.rows("SELECT count(*) FROM core.papers") == [(len(alike) + 1,)]
+
+
+def test_papers_read_by_row_id_or_by_join_are_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A few papers' titles and abstracts are read by row id, many by a join: one result."""
+    first, second, _ = _listings_together()
+    built = {}
+    for name, limit in (("by row id", papers_build.MAX_ROWS_BY_ID), ("by join", 0)):
+        monkeypatch.setattr(papers_build, "MAX_ROWS_BY_ID", limit)
+        warehouse = TempWarehouse(tmp_path / name)
+        warehouse.land("a.txt", dump_text(first))
+        warehouse.land("b.txt", dump_text(second))
+        warehouse.refresh()
+        built[name] = warehouse.rows("SELECT * FROM core.papers ORDER BY paper_id")
+    assert built["by row id"] == built["by join"]
+    assert len(built["by join"]) > 10
 
 
 def test_every_listing_maps_to_exactly_one_paper(warehouse: TempWarehouse) -> None:
