@@ -227,7 +227,7 @@ def _to_resolve(
 ) -> list[TitleQuery]:
     """Clusters to ask arXiv about (offline: those never checked, without their text),
     after folding the outcomes of merged clusters and recording the IDs sources state;
-    counts the clusters whose outcome is already known as cache hits."""
+    counts the other clusters as cache hits (offline, those already pending too)."""
     with warehouse.write() as con:
         if scalar(con, _ORPHANED_SQL):
             con.execute(_FOLD_OUTCOMES_SQL)

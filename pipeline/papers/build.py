@@ -212,8 +212,11 @@ def _write_papers(con: Connection) -> None:
     """Recomputes the papers in `touched_papers`."""
     con.execute(_PAPER_VALUES_SQL)
     rows = [row[0] for row in con.execute("SELECT first_row FROM paper_values").fetchall()]
-    chosen = f"rowid IN ({', '.join(map(str, rows))})" if len(rows) <= MAX_ROWS_BY_ID else "true"
-    con.execute(_PAPERS_SQL.format(rows=chosen if rows else "false"))
+    if len(rows) > MAX_ROWS_BY_ID:
+        chosen = "true"  # the join reads them all anyway
+    else:
+        chosen = f"rowid IN ({', '.join(map(str, [-1, *rows]))})"  # -1: no row, never empty
+    con.execute(_PAPERS_SQL.format(rows=chosen))
 
 
 _TEMP_TABLES = (

@@ -15,7 +15,7 @@ words joined, and apart, so a typo plus a hyphenation change still lines up) get
 signature per choice of three groups (ten); a title of up to MAX_SHORT_WORDS words also
 gets one per word left out, which a one-word typo variant shares and few others do. They
 are stored in `internal.title_signatures`. Keys sharing a signature that few keys have
-(MAX_SIGNATURE_TITLES, MAX_GROUP_TITLES) are the only pairs compared, every spelling of
+(MAX_LEFT_OUT_TITLES, MAX_GROUP_TITLES) are the only pairs compared, every spelling of
 one with every spelling of the other, after a check of the keys alone (`_plausible`). So
 there is no all-pairs comparison, the number of pairs grows with the data rather than its
 square, and a new dump is compared with the existing keys without re-reading old raw
@@ -48,7 +48,7 @@ MAX_SHORT_WORDS = 16
 _GROUP_CHOICES = tuple(itertools.combinations(range(SIGNATURE_GROUPS), 3))
 # The most keys a signature may have and still pair them (more is a common phrase, not a
 # typo): a title but one word is nearly unique; three groups of a title, less so.
-MAX_SIGNATURE_TITLES = 50
+MAX_LEFT_OUT_TITLES = 50
 MAX_GROUP_TITLES = 12
 MAX_SPELLINGS = 8  # of one key, compared and given signatures
 MAX_KEY_EDITS = 4  # two differing words, two edits each at most
@@ -276,7 +276,7 @@ WITH shared AS (
         SELECT signature FROM internal.title_signatures SEMI JOIN new_signatures USING (signature)
     )
     GROUP BY signature
-    HAVING count(*) BETWEEN 2 AND CASE WHEN signature < 0 THEN {MAX_SIGNATURE_TITLES}
+    HAVING count(*) BETWEEN 2 AND CASE WHEN signature < 0 THEN {MAX_LEFT_OUT_TITLES}
                                        ELSE {MAX_GROUP_TITLES} END
 ),
 new AS (SELECT * FROM new_signatures SEMI JOIN shared USING (signature)),
