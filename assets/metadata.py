@@ -1,9 +1,10 @@
-"""Materialization metadata: row counts and previews of the first rows, as Dagster
-tables (sortable in the UI, not markdown behind a click)."""
+"""Materialization metadata: tables' row counts and previews of their first rows, as
+Dagster tables (sortable in the UI, not markdown behind a click)."""
 
 from dagster import MetadataValue, TableColumn, TableRecord, TableSchema
 
 from pipeline.db.connection import Connection, Warehouse, scalar
+from pipeline.db.schema import Table
 
 PREVIEW_ROWS = 20
 _CELL = 80
@@ -30,23 +31,31 @@ def _value(value: object) -> str | int | float | bool | None:
     return text if len(text) <= _TEXT_CELL else text[: _TEXT_CELL - 1] + "…"
 
 
-def tables_metadata(warehouse: Warehouse, tables: list[str]) -> dict[str, dict[str, object]]:
+def tables_metadata(warehouse: Warehouse, tables: list[Table]) -> dict[str, dict[str, object]]:
     """Row count and a preview of the first rows of each table, over one connection (a
-    lake's costs a quarter second to open)."""
+    lake's costs a quarter second to open).
+
+    A view gets neither: counting or previewing it runs its whole query over the core
+    tables (4.6 s for the marts at 1M listings, ten times their own SQL), and what it
+    shows depends on when it is read, not on this run. Its columns are in its spec."""
     with warehouse.connect(read_only=True) as con:
-        return {table: _table_metadata(con, warehouse, table) for table in tables}
+        return {table.name: _table_metadata(con, warehouse, table) for table in tables}
 
 
-def _table_metadata(con: Connection, warehouse: Warehouse, table: str) -> dict[str, object]:
-    count = scalar(con, f"SELECT count(*) FROM {table}")
-    cursor = con.execute(f"SELECT * FROM {table} ORDER BY 1 LIMIT {PREVIEW_ROWS}")
+def _table_metadata(con: Connection, warehouse: Warehouse, table: Table) -> dict[str, object]:
+    where = {
+        "table": MetadataValue.text(table.name),
+        "warehouse": MetadataValue.text(warehouse.location),
+    }
+    if table.view:
+        return where
+    count = scalar(con, f"SELECT count(*) FROM {table.name}")
+    cursor = con.execute(f"SELECT * FROM {table.name} ORDER BY 1 LIMIT {PREVIEW_ROWS}")
     columns = [d[0] for d in cursor.description]
     rows = cursor.fetchall()
     schema = TableSchema(columns=[TableColumn(name, "string") for name in columns])
     records = [TableRecord(dict(zip(columns, map(_value, row), strict=True))) for row in rows]
-    return {
+    return where | {
         "dagster/row_count": MetadataValue.int(int(count or 0)),
-        "table": MetadataValue.text(table),
-        "warehouse": MetadataValue.text(warehouse.location),
         "preview": MetadataValue.table(records, schema),
     }

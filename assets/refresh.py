@@ -21,7 +21,7 @@ from assets.resources import PipelineSettings
 from assets.tables import READ_COPY, WRITER_POOL, asset_key, step_keys, step_specs, table_name
 from pipeline import steps
 from pipeline.arxiv.outcomes import EnrichmentReport
-from pipeline.db.schema import Step, tables_of
+from pipeline.db.schema import TABLE, Step, tables_of
 from pipeline.dumps.ingest import IngestReport
 from pipeline.github.repos import ReposReport
 from pipeline.huggingface.lookups import LookupReport
@@ -48,7 +48,7 @@ def _results(
     if also:
         context.log.info(f"the {step} step also rewrote {', '.join(also)} (one transaction)")
     keys = [key for key in step_keys(step) if key in selected]
-    metadata = tables_metadata(settings.warehouse, [table_name(key) for key in keys])
+    metadata = tables_metadata(settings.warehouse, [TABLE[table_name(key)] for key in keys])
     for key in keys:
         yield MaterializeResult(asset_key=key, metadata=metadata[table_name(key)] | run_metadata)
     run_selection = context.run.asset_selection

@@ -10,7 +10,9 @@ alone, on the listings the project parsed (`raw.listings`), so it does not pay f
 reading the dumps. Both are scored against the truth by pairwise precision, recall and
 F1 over listings, and by the hard negatives (siblings that share an abstract opening and
 differ by a number) they merged. Two listings of one title key count as one paper in the
-truth, as DUMP_FORMAT.md says they are.
+truth, as DUMP_FORMAT.md says they are. A third child gives the floor: DuckDB alone
+loading the same dumps and splitting them into their non-empty lines, into a table of a
+DuckDB file, which any rebuild pays at least.
 
 Splink is set up as a careful user would: normalized title and abstract opening (400
 characters), blocking on the abstract's first 60 characters or on both ends of the title
@@ -104,6 +106,23 @@ def run_project(landing: Path, root: Path) -> None:
             JOIN core.paper_listings p USING (file_sha256, position)
             """
         ).write_parquet(str(root / "listings.parquet"))
+
+
+def run_floor(landing: Path, root: Path) -> None:
+    """The floor: DuckDB reads every dump and stores its non-empty lines; writes the time."""
+    start = time.perf_counter()
+    with duckdb.connect(str(root / "floor.duckdb")) as con:
+        con.execute("SET enable_progress_bar = false")
+        con.execute(
+            f"""
+            CREATE TABLE lines AS
+            SELECT filename, line FROM (
+                SELECT filename, unnest(string_split(content, chr(10))) AS line
+                FROM read_text('{landing}/*')
+            ) WHERE trim(line) <> ''
+            """
+        )
+    (root / "floor_time.json").write_text(json.dumps(time.perf_counter() - start))
 
 
 def _splink_settings() -> object:
@@ -285,6 +304,8 @@ def run(entries: int, seed: int, small: bool, root: Path) -> None:
     listings = pl.read_parquet(root / "project" / "listings.parquet")
     splink_rss = _peak_rss(functools.partial(run_splink, root / "project"))
     splink_time = json.loads((root / "project" / "splink_time.json").read_text())
+    floor_rss = _peak_rss(functools.partial(run_floor, landing, root / "project"))
+    floor_time = json.loads((root / "project" / "floor_time.json").read_text())
     truth = _truth(corpus, listings)
     ours = score(truth, listings.select("file_name", "position", "predicted"), corpus)
     theirs = score(truth, pl.read_parquet(root / "project" / "splink.parquet"), corpus)
@@ -307,6 +328,8 @@ def run(entries: int, seed: int, small: bool, root: Path) -> None:
                 f"{figures['hard_negatives_merged']:,} of {len(corpus.hard_negatives):,}",
             )
         )
+    floor = ("floor (DuckDB: load + split)", f"{floor_time:.1f} s", "", f"{floor_rss:.2f} GB")
+    rows.append(floor + ("",) * 4)  # nothing to score
     _print(rows)
     print("  project steps: " + ", ".join(f"{k} {v:.1f} s" for k, v in project_times.items()))
     for name, figures in (("this project", ours), ("Splink", theirs)):

@@ -14,9 +14,6 @@ part-way leaves the previous state on either backend.
 
 from __future__ import annotations
 
-import errno
-import os
-import shutil
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
@@ -28,6 +25,7 @@ from typing import TypeVar
 import duckdb
 import polars as pl
 
+from pipeline.db.read_copy import publish as publish_copy
 from pipeline.db.schema import DECLARED_COLUMNS, PRESENT_COLUMNS_SQL, schema_sql
 
 Connection = duckdb.DuckDBPyConnection
@@ -185,30 +183,16 @@ class DuckDBFile(Warehouse):
 
         Readers (notebooks, BI tools) open the copy read-only and are never locked out by
         a refresh, which holds the warehouse's write lock; the copy is taken while this
-        process holds that lock, after a checkpoint, so it is a committed state.
-
-        The temporary copy is removed however the copy fails (a full disk must not stay
-        full of a half copy), and a leftover of a process killed mid-copy is removed
-        first."""
-        temp = read_copy.with_name(f".{read_copy.name}.tmp")
-        temp.unlink(missing_ok=True)
+        process holds that lock, after a checkpoint, so it is a committed state. Only the
+        blocks that changed since an earlier publish are written (`pipeline.db.read_copy`)."""
         with self.connect() as con:
             con.execute("CHECKPOINT")
-            try:
-                shutil.copyfile(self.path, temp)
-                os.replace(temp, read_copy)
-            except OSError as exc:
-                if exc.errno != errno.ENOSPC:
-                    raise
-                size = self.path.stat().st_size
-                raise OSError(
-                    exc.errno,
-                    f"no space left in {read_copy.parent} for the read copy ({size:,} bytes): "
-                    "free space there, or point PAPERS_READ_COPY elsewhere",
-                ) from exc
-            finally:
-                temp.unlink(missing_ok=True)
-        return {"path": str(read_copy), "bytes": read_copy.stat().st_size}
+            published = publish_copy(self.path, read_copy)
+        return {
+            "path": str(read_copy),
+            "bytes": published.bytes,
+            "bytes_written": published.bytes_written,
+        }
 
 
 def _is_conflict(exc: duckdb.Error) -> bool:

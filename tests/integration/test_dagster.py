@@ -190,6 +190,10 @@ def test_refresh_job_materializes_with_row_counts_and_previews(tmp_path: Path) -
     assert papers.schema.columns[0].name == "paper_id"
     assert all(r.data["paper_id"].startswith("p") for r in papers.records)
     assert materialized["raw.dump_files"]["files_new"].value == 2
+    view = materialized["marts.trending"]  # its count and preview would run its query
+    assert view["table"].value == "marts.trending" and "preview" not in view
+    assert "dagster/row_count" not in view
+    assert materialized["warehouse_read_copy"]["bytes_written"].value > 0
     evaluations = result.get_asset_check_evaluations()
     assert {(_table(e.asset_key), e.check_name) for e in evaluations} >= CHECKS
     assert all(e.passed for e in evaluations)
