@@ -63,9 +63,9 @@ def sentence_around(text: str, repo: str) -> tuple[str, int, int] | None:
         return None
     link_start, link_end = found
     window = max(0, link_start - _SENTENCE_WINDOW)
-    start = window
-    for end in _sentence_ends(text, window, link_start):
-        start = end.end()
+    before = _SENTENCE_END.finditer(text, window, link_start)
+    last = next((end for end in reversed(list(before)) if _ends_sentence(text, end)), None)
+    start = last.end() if last else window
     after = next(_sentence_ends(text, link_end, link_end + _SENTENCE_WINDOW), None)
     stop = after.start() + 1 if after else min(len(text), link_end + _SENTENCE_WINDOW)
     sentence = text[start:stop].strip()
@@ -88,12 +88,15 @@ def _find_link(text: str, wanted: str) -> tuple[int, int] | None:
     return None
 
 
+def _ends_sentence(text: str, end: re.Match[str]) -> bool:
+    """Whether a full stop, mark or line break found by `_SENTENCE_END` ends a sentence."""
+    return end.group(0) == "\n" or not _ABBREVIATIONS.search(
+        text, max(0, end.start() - 4), end.start()
+    )
+
+
 def _sentence_ends(text: str, start: int, stop: int) -> Iterator[re.Match[str]]:
-    for end in _SENTENCE_END.finditer(text, start, stop):
-        if end.group(0) == "\n" or not _ABBREVIATIONS.search(
-            text, max(0, end.start() - 4), end.start()
-        ):
-            yield end
+    return (end for end in _SENTENCE_END.finditer(text, start, stop) if _ends_sentence(text, end))
 
 
 def link_phrase(text: str | None, repo: str) -> LinkPhrase:
