@@ -42,11 +42,20 @@ def _retired(read_copy: Path) -> Path:
     return read_copy.with_name(f".{read_copy.name}.tmp")
 
 
+_OFD_SETLK: int | None = getattr(fcntl, "F_OFD_SETLK", None)  # Linux only
+# What `link` fails with where a file system has no hard links.
+_NO_HARD_LINKS = frozenset({errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK})
+
+
 def _unused(fd: int) -> bool:
-    """Whether no process has the file open through DuckDB (nor locked at all)."""
+    """Whether no process has the file open through DuckDB (nor locked at all). Without
+    open-file-description locks (macOS), no spare is taken for unused: every publish
+    then copies the whole file, as it is the only safe choice."""
+    if _OFD_SETLK is None:
+        return False
     lock = struct.pack("hhqqi4x", fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0)
     try:
-        fcntl.fcntl(fd, fcntl.F_OFD_SETLK, lock)
+        fcntl.fcntl(fd, _OFD_SETLK, lock)
     except OSError as exc:
         if exc.errno in (errno.EAGAIN, errno.EACCES):
             return False
@@ -88,6 +97,18 @@ def _update_spare(source: Path, spare: Path) -> int:
     return source.stat().st_size
 
 
+def _retire(read_copy: Path, retired: Path) -> None:
+    """Gives the copy readers have a second name, to become the next spare once the new
+    copy is swapped in (a rename would leave a moment with no copy at all). Where the
+    file system has no hard links, no spare is kept and each publish copies the whole
+    file."""
+    try:
+        os.link(read_copy, retired)
+    except OSError as exc:
+        if exc.errno not in _NO_HARD_LINKS:
+            raise
+
+
 def publish(source: Path, read_copy: Path) -> Published:
     """Makes `read_copy` a copy of `source` (a checkpointed DuckDB file no one writes
     meanwhile), replacing the previous copy atomically. A full disk leaves no half copy
@@ -107,7 +128,7 @@ def publish(source: Path, read_copy: Path) -> Published:
             "free space there, or point PAPERS_READ_COPY elsewhere",
         ) from exc
     if read_copy.exists():
-        os.link(read_copy, retired)
+        _retire(read_copy, retired)
     os.replace(spare, read_copy)
     if retired.exists():
         os.replace(retired, spare)

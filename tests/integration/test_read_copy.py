@@ -3,13 +3,17 @@ rewritten under a reader that still holds it open (a real DuckDB reader process)
 
 from __future__ import annotations
 
+import errno
 import filecmp
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 
+from pipeline.db import read_copy
 from pipeline.db.read_copy import publish
 
 ROWS = 1_000_000  # a file of some 30 blocks of 1 MiB
@@ -123,3 +127,24 @@ def test_a_reader_in_the_publishing_process_also_keeps_its_file(tmp_path: Path) 
         _add(source, 10)
         assert publish(source, copy).bytes_written == copy.stat().st_size
         assert held.execute("SELECT count(*) FROM papers").fetchall()[0][0] == ROWS
+
+
+def _refuse_links(source: os.PathLike[str], target: os.PathLike[str]) -> None:
+    raise OSError(errno.EPERM, "Operation not permitted", str(source), None, str(target))
+
+
+@pytest.mark.parametrize("missing", ["hard links", "open-file-description locks"])
+def test_without_hard_links_or_locks_every_publish_is_a_whole_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, missing: str
+) -> None:
+    if missing == "hard links":  # a file system without them (some network mounts)
+        monkeypatch.setattr(read_copy.os, "link", _refuse_links)
+    else:  # macOS
+        monkeypatch.setattr(read_copy, "_OFD_SETLK", None)
+    source, copy = _warehouse(tmp_path), tmp_path / "papers_read.duckdb"
+    for rows in (0, 10, 10):
+        _add(source, rows)
+        published = publish(source, copy)
+        assert published.bytes_written == published.bytes
+        assert filecmp.cmp(source, copy, shallow=False)
+    assert _count(copy) == ROWS + 20
