@@ -77,10 +77,11 @@ def test_a_spare_left_half_written_is_made_whole(tmp_path: Path) -> None:
     assert not (tmp_path / ".papers_read.duckdb.tmp").exists()
 
 
-READER = """
+EVERY_BLOCK = "SELECT count(*), sum(hash(title)) FROM papers"  # reads every block
+READER = f"""
 import sys, duckdb
 con = duckdb.connect(sys.argv[1], read_only=True)
-query = "SELECT count(*), sum(hash(title)) FROM papers"
+query = "{EVERY_BLOCK}"
 print(con.execute(query).fetchall()[0], flush=True)
 sys.stdin.readline()
 print(con.execute(query).fetchall()[0], flush=True)
@@ -122,11 +123,13 @@ def test_a_reader_in_the_publishing_process_also_keeps_its_file(tmp_path: Path) 
     publish(source, copy)
     publish(source, copy)
     with duckdb.connect(str(copy), read_only=True) as held:
+        before = held.execute(EVERY_BLOCK).fetchall()
         _add(source, 10)
         publish(source, copy)
         _add(source, 10)
         assert publish(source, copy).bytes_written == copy.stat().st_size
-        assert held.execute("SELECT count(*) FROM papers").fetchall()[0][0] == ROWS
+        assert held.execute(EVERY_BLOCK).fetchall() == before
+        assert before[0][0] == ROWS
 
 
 def _refuse_links(source: os.PathLike[str], target: os.PathLike[str]) -> None:
